@@ -1,0 +1,32 @@
+#pragma once
+// The project's one error type, and the check macro that throws it with file:line.
+//
+//   ST_CHECK(a.dim() == 2, "matmul: expected 2-D inputs, got " << shape_str(a.shape()));
+//
+// The message part is a stream expression so that shapes and values go into the message.
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace st {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+[[noreturn]] void throw_error(const char* file, int line, const std::string& message);
+
+}  // namespace st
+
+#define ST_THROW(msg_expr)                                   \
+  do {                                                       \
+    std::ostringstream st_check_os_;                         \
+    st_check_os_ << msg_expr;                                \
+    ::st::throw_error(__FILE__, __LINE__, st_check_os_.str()); \
+  } while (0)
+
+#define ST_CHECK(cond, msg_expr) \
+  do {                           \
+    if (!(cond)) ST_THROW(msg_expr); \
+  } while (0)

@@ -1,0 +1,46 @@
+#pragma once
+// 2-D convolution and transposed convolution on NCHW tensors, as im2col/col2im + GEMM.
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace st {
+
+struct Conv2dOptions {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;  // zero padding on both sides of each axis
+  int64_t groups = 1;
+  static Conv2dOptions make(int64_t stride, int64_t pad, int64_t groups = 1) {
+    return {stride, stride, pad, pad, groups};
+  }
+};
+
+// x: [N, C_in, H, W]; weight: [C_out, C_in/groups, kH, kW]; bias: [C_out] or undefined.
+// Returns [N, C_out, (H + 2*pad_h - kH)/stride_h + 1, (W + 2*pad_w - kW)/stride_w + 1].
+// C_in and C_out must be divisible by groups. Any kernel size, including 1×w.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt = {});
+
+struct ConvTranspose2dOptions {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t output_padding_h = 0, output_padding_w = 0;  // each < its stride
+  int64_t groups = 1;
+  // Explicit output size (0 = derived). When set, it must lie in
+  // [(H-1)*s - 2p + k, (H-1)*s - 2p + k + s - 1] and chooses the output padding, as in PyTorch.
+  int64_t output_h = 0, output_w = 0;
+  static ConvTranspose2dOptions make(int64_t stride, int64_t pad, int64_t groups = 1) {
+    ConvTranspose2dOptions o;
+    o.stride_h = o.stride_w = stride;
+    o.pad_h = o.pad_w = pad;
+    o.groups = groups;
+    return o;
+  }
+};
+
+// The adjoint of conv2d with respect to its input (PyTorch's ConvTranspose2d).
+// x: [N, C_in, H, W]; weight: [C_in, C_out/groups, kH, kW]; bias: [C_out] or undefined.
+// Returns [N, C_out, (H-1)*stride_h - 2*pad_h + kH + output_padding_h, likewise for W].
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                        const ConvTranspose2dOptions& opt = {});
+
+}  // namespace st

@@ -1,0 +1,22 @@
+#pragma once
+// Batch normalisation over the channel axis 1 of [N, C] or [N, C, ...] inputs.
+#include "core/tensor.h"
+
+namespace st {
+
+struct BatchNormOptions {
+  // PyTorch's convention: running = (1 - momentum) * running + momentum * batch statistic.
+  // (MXNet's "momentum 0.9" is momentum 0.1 here.)
+  real momentum = real(0.1);
+  real eps = real(1e-5);
+};
+
+// training: normalises with the batch mean and (biased) variance over all axes but 1, and
+// updates running_mean/running_var in place (the running variance uses the unbiased estimate),
+// when they are defined. evaluation: normalises with running_mean/running_var.
+// weight (γ) and bias (β): [C] each, or undefined (γ = 1, β = 0). A γ that is learnable requires
+// grad; a fixed γ is a tensor that does not. Returns the shape of x.
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
+                  Tensor running_var, bool training, const BatchNormOptions& opt = {});
+
+}  // namespace st

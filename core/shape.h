@@ -1,0 +1,22 @@
+#pragma once
+// Shapes: a list of non-negative extents, outermost first (row-major; NCHW for images).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace st {
+
+using Shape = std::vector<int64_t>;
+
+// "[128, 16, 32, 32]"
+std::string shape_str(const Shape& shape);
+// Product of the extents (1 for a scalar shape []).
+int64_t shape_numel(const Shape& shape);
+// Row-major strides in elements.
+std::vector<int64_t> contiguous_strides(const Shape& shape);
+// NumPy broadcasting: align trailing axes; extents must match or be 1. Throws naming both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+// Maps a possibly negative axis into [0, ndim); throws naming the axis and the shape.
+int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op, const Shape& shape);
+
+}  // namespace st
