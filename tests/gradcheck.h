@@ -45,10 +45,18 @@ inline double weighted_sum(const std::vector<Tensor>& outs, const std::vector<Te
   return l;
 }
 
-inline void check_gradients(const MultiFn& fn, const std::vector<Tensor>& inputs_in,
-                            const GradcheckOptions& opt = {}) {
+// `params` are existing leaves that require grad (a module's parameters): they are used in place,
+// perturbed in place, and their gradients are dropped first and checked like the inputs'.
+inline void check_gradients_with_params(const MultiFn& fn, const std::vector<Tensor>& inputs_in,
+                                        const std::vector<Tensor>& params, const GradcheckOptions& opt = {}) {
   std::vector<Tensor> inputs;
   for (const Tensor& t : inputs_in) inputs.push_back(t.clone().set_requires_grad(true));
+  for (Tensor p : params) {
+    REQUIRE(p.requires_grad());
+    p.zero_grad();
+  }
+  std::vector<Tensor> checked = inputs;
+  checked.insert(checked.end(), params.begin(), params.end());
 
   // Analytic gradients.
   std::vector<Tensor> outs = fn(inputs);
@@ -63,8 +71,8 @@ inline void check_gradients(const MultiFn& fn, const std::vector<Tensor>& inputs
   loss.backward();
 
   // Numeric gradients.
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Tensor& x = inputs[i];
+  for (size_t i = 0; i < checked.size(); ++i) {
+    Tensor& x = checked[i];
     const Tensor analytic = x.grad();
     const int64_t n = x.numel();
     const int64_t step = std::max<int64_t>(1, n / opt.max_elements);
@@ -91,6 +99,10 @@ inline void check_gradients(const MultiFn& fn, const std::vector<Tensor>& inputs
     }
   }
   SUCCEED();
+}
+
+inline void check_gradients(const MultiFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& opt = {}) {
+  check_gradients_with_params(fn, inputs, {}, opt);
 }
 
 inline void check_gradients(const SingleFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& opt = {}) {

@@ -18,6 +18,8 @@ struct Conv2dOptions {
 // x: [N, C_in, H, W]; weight: [C_out, C_in/groups, kH, kW]; bias: [C_out] or undefined.
 // Returns [N, C_out, (H + 2*pad_h - kH)/stride_h + 1, (W + 2*pad_w - kW)/stride_w + 1].
 // C_in and C_out must be divisible by groups. Any kernel size, including 1×w.
+// Throws st::Error, naming the shapes, on a channel/groups mismatch, a bias that is not
+// [C_out], non-positive strides, negative padding, or a kernel larger than the padded input.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt = {});
 
 struct ConvTranspose2dOptions {
@@ -26,7 +28,8 @@ struct ConvTranspose2dOptions {
   int64_t output_padding_h = 0, output_padding_w = 0;  // each < its stride
   int64_t groups = 1;
   // Explicit output size (0 = derived). When set, it must lie in
-  // [(H-1)*s - 2p + k, (H-1)*s - 2p + k + s - 1] and chooses the output padding, as in PyTorch.
+  // [(H-1)*s - 2p + k, (H-1)*s - 2p + k + s - 1] and chooses the output padding, as in PyTorch
+  // (output_padding_* is then ignored for that axis). Each axis may be given on its own.
   int64_t output_h = 0, output_w = 0;
   static ConvTranspose2dOptions make(int64_t stride, int64_t pad, int64_t groups = 1) {
     ConvTranspose2dOptions o;
@@ -40,6 +43,9 @@ struct ConvTranspose2dOptions {
 // The adjoint of conv2d with respect to its input (PyTorch's ConvTranspose2d).
 // x: [N, C_in, H, W]; weight: [C_in, C_out/groups, kH, kW]; bias: [C_out] or undefined.
 // Returns [N, C_out, (H-1)*stride_h - 2*pad_h + kH + output_padding_h, likewise for W].
+// Throws st::Error, naming the shapes, when weight.size(0) != C_in, C_in is not divisible by
+// groups, the bias is not [C_out], an output padding is not in [0, stride), a requested output
+// size is out of range, or the output extent is not positive.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                         const ConvTranspose2dOptions& opt = {});
 

@@ -16,6 +16,11 @@ struct BatchNormOptions {
 // when they are defined. evaluation: normalises with running_mean/running_var.
 // weight (γ) and bias (β): [C] each, or undefined (γ = 1, β = 0). A γ that is learnable requires
 // grad; a fixed γ is a tensor that does not. Returns the shape of x.
+// Backward: in training the full gradient through the batch mean and variance; in evaluation the
+// running statistics are constants. Saves only mean[C] and inv_std[C] (plus the inputs x, γ).
+// Throws st::Error naming the shapes when x is not [N, C, ...], a per-channel tensor is not [C]
+// (e.g. "weight [5] does not match input [2, 4, 3, 3]"), evaluation lacks running statistics, or
+// training has only one value per channel.
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, const BatchNormOptions& opt = {});
 

@@ -23,7 +23,9 @@ struct Pool2dOptions {
 
 // x: [N, C, H, W] -> [N, C, H_out, W_out], H_out = floor((H + 2p - k)/s) + 1 (ceil with
 // ceil_mode, dropping a last window that would start in the padding). The gradient of max pool
-// flows to the first maximal element of each window.
+// flows to the first maximal element of each window. Padding must be at most half the kernel
+// (so that no window lies entirely in the padding); st::Error otherwise, and when the kernel
+// does not fit the padded input.
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt);
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt);
 // x: [N, C, H, W] -> [N, C] (mean over H and W).

@@ -1,0 +1,82 @@
+#include "core/kernels/im2col.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace st {
+
+namespace {
+
+// Floor and ceiling division for a positive divisor and a numerator of any sign (C++ '/'
+// truncates toward zero, which is wrong for the negative offsets near the left padding).
+inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+// The output positions o in [0, out) whose input coordinate o*stride - pad + k lies in [0, in):
+// [lo, hi), possibly empty (lo == hi). Computing the range once per kernel row lets the inner
+// loops run branch-free (a plain copy for stride 1).
+inline void valid_range(int64_t in, int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t& lo, int64_t& hi) {
+  lo = std::max<int64_t>(0, ceil_div(pad - k, stride));
+  hi = std::min<int64_t>(out, floor_div(in - 1 + pad - k, stride) + 1);
+  lo = std::min(lo, out);
+  if (hi < lo) hi = lo;
+}
+
+}  // namespace
+
+void im2col(const PatchGeometry& g, const real* x, real* col) {
+  const int64_t H = g.height, W = g.width, Ho = g.out_h, Wo = g.out_w;
+  for (int64_t c = 0; c < g.channels; ++c) {
+    const real* xc = x + c * H * W;
+    for (int64_t i = 0; i < g.kernel_h; ++i) {
+      int64_t oh_lo, oh_hi;
+      valid_range(H, Ho, g.stride_h, g.pad_h, i, oh_lo, oh_hi);
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        int64_t ow_lo, ow_hi;
+        valid_range(W, Wo, g.stride_w, g.pad_w, j, ow_lo, ow_hi);
+        real* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * Ho * Wo;
+        // Rows of the output that read only padding.
+        std::fill(row, row + oh_lo * Wo, real(0));
+        std::fill(row + oh_hi * Wo, row + Ho * Wo, real(0));
+        for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+          const real* src = xc + (oh * g.stride_h - g.pad_h + i) * W + (ow_lo * g.stride_w - g.pad_w + j);
+          real* dst = row + oh * Wo;
+          std::fill(dst, dst + ow_lo, real(0));
+          if (g.stride_w == 1) {
+            std::memcpy(dst + ow_lo, src, sizeof(real) * (ow_hi - ow_lo));
+          } else {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = src[(ow - ow_lo) * g.stride_w];
+          }
+          std::fill(dst + ow_hi, dst + Wo, real(0));
+        }
+      }
+    }
+  }
+}
+
+void col2im(const PatchGeometry& g, const real* col, real* x) {
+  const int64_t H = g.height, W = g.width, Ho = g.out_h, Wo = g.out_w;
+  for (int64_t c = 0; c < g.channels; ++c) {
+    real* xc = x + c * H * W;
+    for (int64_t i = 0; i < g.kernel_h; ++i) {
+      int64_t oh_lo, oh_hi;
+      valid_range(H, Ho, g.stride_h, g.pad_h, i, oh_lo, oh_hi);
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        int64_t ow_lo, ow_hi;
+        valid_range(W, Wo, g.stride_w, g.pad_w, j, ow_lo, ow_hi);
+        const real* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * Ho * Wo;
+        for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+          real* dst = xc + (oh * g.stride_h - g.pad_h + i) * W + (ow_lo * g.stride_w - g.pad_w + j);
+          const real* src = row + oh * Wo;
+          if (g.stride_w == 1) {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow - ow_lo] += src[ow];
+          } else {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[(ow - ow_lo) * g.stride_w] += src[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace st

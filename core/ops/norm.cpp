@@ -1,0 +1,78 @@
+#include "core/ops/norm.h"
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/kernels/norm.h"
+#include "core/ops/profiler.h"
+
+namespace st {
+
+namespace {
+
+// A per-channel tensor (weight, bias, running statistic) must be [C] when defined.
+void check_channel_tensor(const Tensor& t, const char* what, int64_t C, const Tensor& x) {
+  if (!t.defined()) return;
+  ST_CHECK(t.shape() == Shape{C}, "batch_norm: " << what << " " << shape_str(t.shape()) << " does not match input "
+                                                 << shape_str(x.shape()) << " (expected [" << C << "])");
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
+                  Tensor running_var, bool training, const BatchNormOptions& opt) {
+  ProfileScope prof("batch_norm");
+  ST_CHECK(x.defined() && x.dim() >= 2,
+           "batch_norm: expected an input [N, C] or [N, C, ...], got " << (x.defined() ? shape_str(x.shape()) : "undefined"));
+  const int64_t N = x.size(0), C = x.size(1);
+  const int64_t S = N * C == 0 ? 0 : x.numel() / (N * C);
+  check_channel_tensor(weight, "weight", C, x);
+  check_channel_tensor(bias, "bias", C, x);
+  check_channel_tensor(running_mean, "running_mean", C, x);
+  check_channel_tensor(running_var, "running_var", C, x);
+  ST_CHECK(running_mean.defined() == running_var.defined(),
+           "batch_norm: running_mean and running_var must be both defined or both undefined");
+  ST_CHECK(training || running_mean.defined(),
+           "batch_norm: evaluation mode needs running_mean and running_var (input " << shape_str(x.shape()) << ")");
+  const int64_t M = N * S;  // values per channel
+  ST_CHECK(!training || M > 1, "batch_norm: training needs more than one value per channel, got input "
+                                   << shape_str(x.shape()));
+
+  // mean[C], inv_std[C]: what the backward needs; var[C]: the biased batch variance in training,
+  // a copy of the running variance in evaluation.
+  Tensor mean = training ? Tensor::empty({C}) : running_mean.clone();
+  Tensor var = training ? Tensor::empty({C}) : running_var.clone();
+  Tensor inv_std = Tensor::empty({C});
+  Tensor out = Tensor::empty(x.shape());
+  batch_norm_forward(x.data(), N, C, S, weight.defined() ? weight.data() : nullptr,
+                     bias.defined() ? bias.data() : nullptr, opt.eps, training, mean.data(), var.data(),
+                     inv_std.data(), out.data());
+
+  if (training && running_mean.defined()) {
+    // In place, outside the graph. The running variance uses the unbiased estimate (M - 1).
+    real* rm = running_mean.data();
+    real* rv = running_var.data();
+    const real* pm = mean.data();
+    const real* pv = var.data();
+    const real m = opt.momentum;
+    const real unbias = static_cast<real>(M) / static_cast<real>(M - 1);
+    for (int64_t c = 0; c < C; ++c) {
+      rm[c] = (1 - m) * rm[c] + m * pm[c];
+      rv[c] = (1 - m) * rv[c] + m * pv[c] * unbias;
+    }
+  }
+
+  if (!needs_graph({&x, &weight, &bias})) return out;
+  // Saved: mean[C] and inv_std[C]; x and γ are read through the captured input handles (no copy:
+  // x̂ is recomputed per element in the backward instead of being stored).
+  record_node("batch_norm", {x, weight, bias}, {out},
+              [x, weight, bias, mean, inv_std, N, C, S, training](const std::vector<Tensor>& g) {
+                real* dx = x.requires_grad() ? grad_buffer(x).data() : nullptr;
+                real* dgamma = weight.requires_grad() ? grad_buffer(weight).data() : nullptr;
+                real* dbeta = bias.requires_grad() ? grad_buffer(bias).data() : nullptr;
+                batch_norm_backward(x.data(), g[0].data(), N, C, S, mean.data(), inv_std.data(),
+                                    weight.defined() ? weight.data() : nullptr, training, dx, dgamma, dbeta);
+              });
+  return out;
+}
+
+}  // namespace st

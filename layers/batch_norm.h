@@ -1,0 +1,35 @@
+#pragma once
+// BatchNorm over channel axis 1 of [N, C] (1-D) or [N, C, H, W] (2-D) inputs.
+// Affine modes: learnable γ and β (parameters), fixed γ = 1 with learnable β (the StrassenNets
+// hidden-unit batch norm), or none. Running mean/var are buffers.
+#include "core/ops/norm.h"
+#include "layers/layer.h"
+
+namespace st {
+
+struct BatchNormLayerOptions {
+  int64_t num_features = 0;
+  real momentum = real(0.1);  // PyTorch convention (see core/ops/norm.h)
+  real eps = real(1e-5);
+  enum class Affine { Learnable, FixedScale, None } affine = Affine::Learnable;
+};
+
+class BatchNorm : public Layer {
+ public:
+  explicit BatchNorm(const BatchNormLayerOptions& opt);
+  Tensor forward(const Tensor& x) override;
+  std::string describe() const override;
+  Tensor* weight() { return weight_; }
+  Tensor* bias() { return bias_; }
+  Tensor& running_mean() { return *running_mean_; }
+  Tensor& running_var() { return *running_var_; }
+
+ private:
+  BatchNormLayerOptions opt_;
+  Tensor* weight_ = nullptr;  // null unless Learnable
+  Tensor* bias_ = nullptr;    // null when None
+  Tensor* running_mean_ = nullptr;
+  Tensor* running_var_ = nullptr;
+};
+
+}  // namespace st

@@ -1,0 +1,364 @@
+// Convolution and pooling in the float build: the im2col + GEMM kernels (through the ops,
+// forward and backward) against the naive direct-loop references, output-size rules, and error
+// messages that name the shapes.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/kernels/conv_reference.h"
+#include "core/kernels/pool.h"
+#include "core/ops.h"
+#include "core/rng.h"
+
+using namespace st;
+
+namespace {
+
+Tensor random(const Shape& shape, uint64_t seed) {
+  Generator gen(seed);
+  return rand_uniform(shape, gen, -1, 1);
+}
+
+// Normwise relative agreement: max |a - b| <= rtol * max(1, max |b|). Sums of K products of
+// uniform values grow like sqrt(K); the norm scale keeps the tolerance meaningful for them.
+void check_close(const real* a, const real* b, int64_t n, double rtol = 1e-4) {
+  double scale = 1, worst = 0;
+  int64_t where = 0;
+  for (int64_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(double(b[i])));
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = std::fabs(double(a[i]) - double(b[i]));
+    if (d > worst) worst = d, where = i;
+  }
+  INFO("worst element " << where << ": " << (n ? a[where] : 0) << " vs " << (n ? b[where] : 0) << " (scale " << scale
+                        << ")");
+  CHECK(worst <= rtol * scale);
+}
+
+void check_close(const Tensor& a, const std::vector<real>& b, double rtol = 1e-4) {
+  REQUIRE(a.defined());
+  REQUIRE(a.numel() == static_cast<int64_t>(b.size()));
+  check_close(a.data(), b.data(), a.numel(), rtol);
+}
+
+struct ConvCase {
+  int64_t n, c_in, h, w, c_out, kh, kw, sh, sw, ph, pw, groups;
+  bool bias;
+};
+
+std::string describe(const ConvCase& c) {
+  std::ostringstream os;
+  os << "x [" << c.n << ", " << c.c_in << ", " << c.h << ", " << c.w << "] c_out " << c.c_out << " kernel " << c.kh
+     << "x" << c.kw << " stride " << c.sh << "x" << c.sw << " pad " << c.ph << "x" << c.pw << " groups " << c.groups
+     << (c.bias ? " bias" : " no bias");
+  return os.str();
+}
+
+const std::vector<ConvCase> kConvCases = {
+    {2, 3, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, true},     // the common 3×3 same conv
+    {2, 4, 7, 9, 6, 3, 3, 2, 2, 1, 1, 2, false},    // stride 2, odd sizes, groups 2
+    {3, 4, 9, 7, 8, 5, 5, 1, 1, 2, 2, 4, true},     // padding 2, groups 4, batch 3
+    {2, 3, 7, 9, 5, 1, 3, 1, 1, 0, 1, 1, true},     // 1×3 kernel
+    {2, 3, 9, 7, 4, 3, 1, 2, 1, 1, 0, 1, false},    // 3×1 kernel, stride only along H
+    {2, 6, 5, 7, 4, 1, 1, 1, 1, 0, 0, 2, true},     // pointwise fast path, groups 2
+    {5, 5, 6, 6, 3, 1, 1, 1, 1, 0, 0, 1, false},    // pointwise fast path, odd batch
+    {1, 5, 6, 7, 3, 1, 1, 2, 2, 0, 0, 1, true},     // 1×1 stride 2: im2col path, batch 1
+    {1, 3, 4, 4, 2, 1, 1, 1, 1, 1, 1, 1, true},     // 1×1 padded
+    {2, 2, 3, 3, 3, 5, 5, 1, 1, 1, 1, 1, true},     // kernel = padded input: 1×1 output
+    {3, 2, 10, 6, 4, 2, 4, 3, 2, 0, 1, 2, false},   // even kernel, mixed strides
+    {4, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, true}, // large enough to use every thread
+};
+
+Conv2dGeometry geometry_of(const ConvCase& c) {
+  Conv2dGeometry g;
+  g.batch = c.n, g.in_channels = c.c_in, g.in_h = c.h, g.in_w = c.w;
+  g.out_channels = c.c_out, g.kernel_h = c.kh, g.kernel_w = c.kw;
+  g.stride_h = c.sh, g.stride_w = c.sw, g.pad_h = c.ph, g.pad_w = c.pw, g.groups = c.groups;
+  g.out_h = (c.h + 2 * c.ph - c.kh) / c.sh + 1;
+  g.out_w = (c.w + 2 * c.pw - c.kw) / c.sw + 1;
+  return g;
+}
+
+real dot(const Tensor& a, const Tensor& b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i]) * b.data()[i];
+  return static_cast<real>(s);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d forward and backward match the direct-loop reference", "[conv]") {
+  uint64_t seed = 100;
+  for (const ConvCase& c : kConvCases) {
+    INFO(describe(c));
+    const Conv2dGeometry g = geometry_of(c);
+    Tensor x = random({c.n, c.c_in, c.h, c.w}, ++seed).set_requires_grad(true);
+    Tensor w = random({c.c_out, c.c_in / c.groups, c.kh, c.kw}, ++seed).set_requires_grad(true);
+    Tensor b = c.bias ? random({c.c_out}, ++seed).set_requires_grad(true) : Tensor();
+    Conv2dOptions opt{c.sh, c.sw, c.ph, c.pw, c.groups};
+    Tensor y = conv2d(x, w, b, opt);
+    REQUIRE(y.shape() == Shape{c.n, c.c_out, g.out_h, g.out_w});
+
+    std::vector<real> y_ref(y.numel());
+    conv2d_reference(g, x.data(), w.data(), c.bias ? b.data() : nullptr, y_ref.data());
+    check_close(y, y_ref);
+
+    Tensor dy = random(y.shape(), ++seed);
+    y.backward(dy);
+    std::vector<real> dx_ref(x.numel()), dw_ref(w.numel()), db_ref(c.c_out);
+    conv2d_backward_reference(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data());
+    check_close(x.grad(), dx_ref);
+    check_close(w.grad(), dw_ref);
+    if (c.bias) check_close(b.grad(), db_ref);
+  }
+}
+
+TEST_CASE("conv2d backward accumulates into existing gradients", "[conv]") {
+  Tensor x = random({2, 3, 5, 5}, 1).set_requires_grad(true);
+  Tensor w = random({4, 3, 3, 3}, 2).set_requires_grad(true);
+  Tensor b = random({4}, 3).set_requires_grad(true);
+  for (const Conv2dOptions& opt : {Conv2dOptions::make(1, 1), Conv2dOptions::make(1, 0)}) {
+    x.zero_grad(), w.zero_grad(), b.zero_grad();
+    Tensor dy = random(conv2d(x, w, b, opt).shape(), 4);
+    conv2d(x, w, b, opt).backward(dy);
+    const std::vector<real> gx = x.grad().to_vector(), gw = w.grad().to_vector(), gb = b.grad().to_vector();
+    conv2d(x, w, b, opt).backward(dy);
+    for (auto [t, once] : {std::pair{x, gx}, std::pair{w, gw}, std::pair{b, gb}}) {
+      std::vector<real> twice(once);
+      for (real& v : twice) v *= 2;
+      check_close(t.grad(), twice);
+    }
+  }
+}
+
+TEST_CASE("conv2d without grad records nothing", "[conv]") {
+  Tensor x = random({1, 2, 4, 4}, 1), w = random({3, 2, 3, 3}, 2).set_requires_grad(true);
+  NoGradGuard ng;
+  Tensor y = conv2d(x, w, Tensor(), Conv2dOptions::make(1, 1));
+  CHECK_FALSE(y.requires_grad());
+  CHECK(y.grad_fn() == nullptr);
+}
+
+namespace {
+
+struct TransposeCase {
+  int64_t n, c_in, h, w, c_out, kh, kw, stride, pad, output_padding, groups;
+  bool bias;
+  int64_t output_h, output_w;  // explicit output size, 0 = derived
+};
+
+}  // namespace
+
+TEST_CASE("conv_transpose2d forward and backward match the reference", "[conv]") {
+  const std::vector<TransposeCase> cases = {
+      {2, 4, 5, 5, 3, 2, 2, 2, 0, 0, 1, true, 0, 0},     // the upsampling 2×2 stride 2
+      {2, 4, 5, 6, 6, 3, 3, 2, 1, 0, 1, false, 10, 12},  // explicit size picks output padding 1
+      {2, 4, 5, 6, 6, 3, 3, 2, 1, 0, 1, true, 9, 11},    // ... and 0
+      {2, 4, 4, 4, 6, 3, 3, 1, 1, 0, 2, true, 0, 0},     // groups 2
+      {3, 6, 3, 5, 4, 3, 3, 3, 0, 2, 2, false, 0, 0},    // output padding 2 with stride 3
+      {1, 3, 4, 3, 2, 1, 3, 1, 0, 0, 1, true, 0, 0},     // 1×3 kernel, batch 1
+      {2, 4, 6, 6, 4, 1, 1, 1, 0, 0, 1, true, 0, 0},     // pointwise
+  };
+  uint64_t seed = 500;
+  for (const TransposeCase& c : cases) {
+    INFO("x [" << c.n << ", " << c.c_in << ", " << c.h << ", " << c.w << "] c_out " << c.c_out << " kernel " << c.kh
+               << "x" << c.kw << " stride " << c.stride << " pad " << c.pad << " output_padding "
+               << c.output_padding << " groups " << c.groups << " output " << c.output_h << "x" << c.output_w);
+    ConvTranspose2dOptions opt = ConvTranspose2dOptions::make(c.stride, c.pad, c.groups);
+    opt.output_padding_h = opt.output_padding_w = c.output_padding;
+    opt.output_h = c.output_h, opt.output_w = c.output_w;
+    Tensor x = random({c.n, c.c_in, c.h, c.w}, ++seed).set_requires_grad(true);
+    Tensor w = random({c.c_in, c.c_out / c.groups, c.kh, c.kw}, ++seed).set_requires_grad(true);
+    Tensor b = c.bias ? random({c.c_out}, ++seed).set_requires_grad(true) : Tensor();
+    Tensor y = conv_transpose2d(x, w, b, opt);
+
+    const int64_t out_h = c.output_h ? c.output_h : (c.h - 1) * c.stride - 2 * c.pad + c.kh + c.output_padding;
+    const int64_t out_w = c.output_w ? c.output_w : (c.w - 1) * c.stride - 2 * c.pad + c.kw + c.output_padding;
+    REQUIRE(y.shape() == Shape{c.n, c.c_out, out_h, out_w});
+    const Conv2dGeometry g = conv_transpose2d_geometry(c.n, c.c_in, c.h, c.w, c.c_out, out_h, out_w, c.kh, c.kw,
+                                                       c.stride, c.stride, c.pad, c.pad, c.groups);
+    std::vector<real> y_ref(y.numel());
+    conv_transpose2d_reference(g, x.data(), w.data(), c.bias ? b.data() : nullptr, y_ref.data());
+    check_close(y, y_ref);
+
+    // The gradients of a transposed conv are those of the conv2d it is the adjoint of, with the
+    // roles of input and output swapped: dx = conv2d(dy), dw = conv2d weight gradient.
+    Tensor dy = random(y.shape(), ++seed);
+    y.backward(dy);
+    std::vector<real> dx_ref(x.numel()), dw_ref(w.numel()), unused(dy.numel()), db_ref(c.c_out, 0);
+    conv2d_reference(g, dy.data(), w.data(), nullptr, dx_ref.data());
+    conv2d_backward_reference(g, dy.data(), w.data(), x.data(), unused.data(), dw_ref.data(), nullptr);
+    for (int64_t i = 0; i < dy.numel(); ++i) db_ref[(i / (out_h * out_w)) % c.c_out] += dy.data()[i];
+    check_close(x.grad(), dx_ref);
+    check_close(w.grad(), dw_ref);
+    if (c.bias) check_close(b.grad(), db_ref);
+  }
+}
+
+TEST_CASE("conv_transpose2d is the adjoint of conv2d", "[conv]") {
+  // <conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for matching stride, padding, groups and
+  // an output size equal to x's.
+  Tensor x = random({2, 4, 9, 8}, 11), w = random({6, 2, 3, 3}, 12);
+  const Tensor cx = conv2d(x, w, Tensor(), Conv2dOptions::make(2, 1, 2));
+  Tensor y = random(cx.shape(), 13);
+  ConvTranspose2dOptions opt = ConvTranspose2dOptions::make(2, 1, 2);
+  opt.output_h = 9, opt.output_w = 8;
+  const Tensor ty = conv_transpose2d(y, w, Tensor(), opt);
+  REQUIRE(ty.shape() == x.shape());
+  CHECK(dot(cx, y) == Approx(dot(x, ty)).epsilon(1e-4));
+}
+
+TEST_CASE("conv_transpose2d explicit output size rules", "[conv]") {
+  // (H-1)*s - 2p + k = (5-1)*2 - 2 + 3 = 9: admissible output heights are 9 and 10.
+  Tensor x = random({1, 2, 5, 5}, 1), w = random({2, 3, 3, 3}, 2);
+  ConvTranspose2dOptions opt = ConvTranspose2dOptions::make(2, 1);
+  CHECK(conv_transpose2d(x, w, Tensor(), opt).shape() == Shape{1, 3, 9, 9});
+  opt.output_h = 10;
+  CHECK(conv_transpose2d(x, w, Tensor(), opt).shape() == Shape{1, 3, 10, 9});
+  opt.output_w = 10;
+  CHECK(conv_transpose2d(x, w, Tensor(), opt).shape() == Shape{1, 3, 10, 10});
+  // The explicit size and the equivalent output padding give the same result.
+  ConvTranspose2dOptions padded = ConvTranspose2dOptions::make(2, 1);
+  padded.output_padding_h = padded.output_padding_w = 1;
+  const Tensor a = conv_transpose2d(x, w, Tensor(), opt), b = conv_transpose2d(x, w, Tensor(), padded);
+  CHECK(a.to_vector() == b.to_vector());
+
+  opt.output_h = 11;
+  CHECK_THROWS_AS(conv_transpose2d(x, w, Tensor(), opt), Error);
+  CHECK_THROWS_WITH(conv_transpose2d(x, w, Tensor(), opt),
+                    Catch::Contains("requested output height 11 is out of range [9, 10]") &&
+                        Catch::Contains("[1, 2, 5, 5]") && Catch::Contains("[2, 3, 3, 3]"));
+  opt.output_h = 8;
+  CHECK_THROWS_WITH(conv_transpose2d(x, w, Tensor(), opt), Catch::Contains("out of range [9, 10]"));
+  opt.output_h = 0, opt.output_w = 0;
+  opt.output_padding_h = 2;
+  CHECK_THROWS_WITH(conv_transpose2d(x, w, Tensor(), opt),
+                    Catch::Contains("output padding 2") && Catch::Contains("stride 2"));
+}
+
+TEST_CASE("conv errors name the shapes", "[conv]") {
+  Tensor x = random({2, 3, 8, 8}, 1);
+  CHECK_THROWS_AS(conv2d(x, random({4, 2, 3, 3}, 2), Tensor()), Error);
+  CHECK_THROWS_WITH(conv2d(x, random({4, 2, 3, 3}, 2), Tensor()),
+                    Catch::Contains("conv2d: input [2, 3, 8, 8] has 3 channels but weight [4, 2, 3, 3] expects 2 "
+                                    "(groups 1)"));
+  CHECK_THROWS_WITH(conv2d(x, random({4, 1, 3, 3}, 2), Tensor(), Conv2dOptions::make(1, 0, 2)),
+                    Catch::Contains("input [2, 3, 8, 8] has 3 channels, not divisible by groups 2"));
+  CHECK_THROWS_WITH(conv2d(random({2, 4, 8, 8}, 1), random({3, 2, 3, 3}, 2), Tensor(), Conv2dOptions::make(1, 0, 2)),
+                    Catch::Contains("weight [3, 2, 3, 3] has 3 output channels, not divisible by groups 2"));
+  CHECK_THROWS_WITH(conv2d(x, random({4, 3, 3, 3}, 2), random({5}, 3)),
+                    Catch::Contains("bias [5] does not match weight [4, 3, 3, 3]"));
+  // Output extent <= 0: a 5×5 kernel on a 4×4 input (the truncating division would say 1).
+  CHECK_THROWS_AS(conv2d(random({1, 1, 4, 4}, 1), random({1, 1, 5, 5}, 2), Tensor()), Error);
+  CHECK_THROWS_WITH(conv2d(random({1, 1, 4, 4}, 1), random({1, 1, 5, 5}, 2), Tensor()),
+                    Catch::Contains("weight [1, 1, 5, 5]") && Catch::Contains("input [1, 1, 4, 4]"));
+  CHECK_NOTHROW(conv2d(random({1, 1, 4, 4}, 1), random({1, 1, 5, 5}, 2), Tensor(), Conv2dOptions::make(1, 1)));
+  CHECK_THROWS_WITH(conv2d(random({3, 8, 8}, 1), random({4, 3, 3, 3}, 2), Tensor()),
+                    Catch::Contains("input must be 4-D") && Catch::Contains("[3, 8, 8]"));
+  CHECK_THROWS_WITH(conv2d(x, random({4, 3, 3, 3}, 2), Tensor(), Conv2dOptions::make(0, 0)),
+                    Catch::Contains("stride must be positive"));
+
+  CHECK_THROWS_WITH(conv_transpose2d(x, random({4, 2, 3, 3}, 2), Tensor()),
+                    Catch::Contains("conv_transpose2d: input [2, 3, 8, 8] has 3 channels but weight [4, 2, 3, 3] "
+                                    "expects 4"));
+  CHECK_THROWS_WITH(conv_transpose2d(x, random({3, 2, 3, 3}, 2), Tensor(), ConvTranspose2dOptions::make(1, 0, 2)),
+                    Catch::Contains("not divisible by groups 2"));
+  CHECK_THROWS_WITH(conv_transpose2d(x, random({3, 2, 3, 3}, 2), random({3}, 3)),
+                    Catch::Contains("bias [3] does not match weight [3, 2, 3, 3] (expected [2])"));
+  // (1-1)*1 - 2*2 + 3 = -1: no output.
+  CHECK_THROWS_WITH(conv_transpose2d(random({1, 3, 1, 1}, 1), random({3, 2, 3, 3}, 2), Tensor(),
+                                     ConvTranspose2dOptions::make(1, 2)),
+                    Catch::Contains("is not positive") && Catch::Contains("[1, 3, 1, 1]"));
+}
+
+// ---- pooling -----------------------------------------------------------------------------
+
+TEST_CASE("pool output sizes follow PyTorch", "[pool]") {
+  CHECK(pool_output_size(5, 2, 2, 0, false) == 2);
+  CHECK(pool_output_size(5, 2, 2, 0, true) == 3);
+  CHECK(pool_output_size(4, 3, 2, 0, false) == 1);
+  CHECK(pool_output_size(4, 3, 2, 0, true) == 2);
+  // ceil_mode would add a window starting in the right padding (at 6 - 1 = 5 >= 5): dropped.
+  CHECK(pool_output_size(5, 3, 2, 1, true) == 3);
+  CHECK(pool_output_size(6, 3, 2, 1, true) == 4);
+  CHECK(pool_output_size(32, 3, 2, 1, false) == 16);
+  CHECK(pool_output_size(2, 3, 1, 0, false) <= 0);
+}
+
+TEST_CASE("max_pool2d values, padding, ceil_mode and gradient routing", "[pool]") {
+  // x[i][j] = 5i + j increases to the bottom right, so each window's maximum is its clipped
+  // bottom-right corner.
+  Tensor x = Tensor::arange(25);
+  x = Tensor::from_vector({1, 1, 5, 5}, x.to_vector()).set_requires_grad(true);
+  Tensor y = max_pool2d(x, Pool2dOptions::make(3, 2, 1));
+  REQUIRE(y.shape() == Shape{1, 1, 3, 3});
+  CHECK(y.to_vector() == std::vector<real>{6, 8, 9, 16, 18, 19, 21, 23, 24});
+  y.backward(Tensor::ones(y.shape()));
+  std::vector<real> expect(25, 0);
+  for (int64_t i : {6, 8, 9, 16, 18, 19, 21, 23, 24}) expect[i] = 1;
+  CHECK(x.grad().to_vector() == expect);
+
+  std::vector<real> v(30);
+  for (int i = 0; i < 30; ++i) v[i] = real(i);
+  Pool2dOptions ceil = Pool2dOptions::make(2, 2);
+  ceil.ceil_mode = true;
+  Tensor z = max_pool2d(Tensor::from_vector({1, 1, 5, 6}, v), ceil);
+  REQUIRE(z.shape() == Shape{1, 1, 3, 3});
+  CHECK(z.to_vector() == std::vector<real>{7, 9, 11, 19, 21, 23, 25, 27, 29});
+
+  // Padding acts as -inf: an all-negative input keeps its own values, not 0.
+  Tensor neg = Tensor::full({1, 1, 2, 2}, -3);
+  CHECK(max_pool2d(neg, Pool2dOptions::make(2, 1, 1)).to_vector() == std::vector<real>(9, -3));
+}
+
+TEST_CASE("max_pool2d gradient goes to the first maximum", "[pool]") {
+  Tensor x = Tensor::from_vector({1, 1, 2, 2}, {1, 5, 5, 2}).set_requires_grad(true);
+  Tensor y = max_pool2d(x, Pool2dOptions::make(2, 2));
+  y.backward(Tensor::full(y.shape(), 3));
+  CHECK(x.grad().to_vector() == std::vector<real>{0, 3, 0, 0});
+}
+
+TEST_CASE("avg_pool2d divisors: count_include_pad and ceil_mode", "[pool]") {
+  Tensor ones = Tensor::ones({1, 1, 4, 4});
+  Pool2dOptions opt = Pool2dOptions::make(3, 2, 1);
+  opt.ceil_mode = true;
+  // Windows per axis start at -1, 1, 3; their real elements number 2, 3, 1; the include-pad
+  // divisors (clipped to the padded extent 5) are 3, 3, 2.
+  Tensor y = avg_pool2d(ones, opt);
+  REQUIRE(y.shape() == Shape{1, 1, 3, 3});
+  const std::vector<double> expect = {4. / 9, 6. / 9, 2. / 6, 6. / 9, 1, 3. / 6, 2. / 6, 3. / 6, 1. / 4};
+  for (int i = 0; i < 9; ++i) CHECK(y.data()[i] == Approx(expect[i]));
+  opt.count_include_pad = false;
+  for (real v : avg_pool2d(ones, opt).to_vector()) CHECK(v == Approx(1));
+
+  // Plain 2×2 average.
+  Tensor x = Tensor::from_vector({1, 2, 2, 2}, {1, 2, 3, 4, -1, -2, -3, -6}).set_requires_grad(true);
+  Tensor a = avg_pool2d(x, Pool2dOptions::make(2, 2));
+  CHECK(a.to_vector() == std::vector<real>{2.5, -3});
+  a.backward(Tensor::from_vector({1, 2, 1, 1}, {4, 8}));
+  CHECK(x.grad().to_vector() == std::vector<real>{1, 1, 1, 1, 2, 2, 2, 2});
+}
+
+TEST_CASE("global_avg_pool2d", "[pool]") {
+  Tensor x = Tensor::from_vector({2, 2, 1, 3}, {1, 2, 3, 4, 5, 6, -1, -2, -3, 0, 0, 3}).set_requires_grad(true);
+  Tensor y = global_avg_pool2d(x);
+  REQUIRE(y.shape() == Shape{2, 2});
+  CHECK(y.to_vector() == std::vector<real>{2, 5, -2, 1});
+  y.backward(Tensor::from_vector({2, 2}, {3, 6, 9, 12}));
+  CHECK(x.grad().to_vector() == std::vector<real>{1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4});
+}
+
+TEST_CASE("pool errors name the shapes", "[pool]") {
+  CHECK_THROWS_AS(max_pool2d(Tensor::zeros({1, 1, 2, 2}), Pool2dOptions::make(3, 1)), Error);
+  CHECK_THROWS_WITH(max_pool2d(Tensor::zeros({1, 1, 2, 2}), Pool2dOptions::make(3, 1)),
+                    Catch::Contains("[1, 1, 2, 2]"));
+  CHECK_THROWS_WITH(avg_pool2d(Tensor::zeros({1, 1, 8, 8}), Pool2dOptions::make(2, 2, 2)),
+                    Catch::Contains("at most half of the kernel"));
+  CHECK_THROWS_WITH(max_pool2d(Tensor::zeros({4, 8, 8}), Pool2dOptions::make(2, 2)),
+                    Catch::Contains("4-D") && Catch::Contains("[4, 8, 8]"));
+  CHECK_THROWS_WITH(global_avg_pool2d(Tensor::zeros({4, 8})), Catch::Contains("[4, 8]"));
+}
