@@ -2,8 +2,8 @@
 //
 // The op: x [128, 16, 32, 32] (requires grad), weight [16, 16, 3, 3] (requires grad), no bias,
 // stride 1, padding 1 -> [128, 16, 32, 32]; backward seeded with ones. Before timing, the output
-// is checked against a direct loop (the definition of the convolution), and the program exits
-// non-zero on a mismatch. Each measurement is the median of 20 runs after 3 warm-ups.
+// is checked against the naive direct-loop kernel conv2d_reference (core/kernels/conv_reference.h),
+// and the program exits non-zero on a mismatch. Each measurement is the median of 20 runs after 3 warm-ups.
 //
 // FLOPs: forward F = 2*N*C_out*H_out*W_out*C_in*k*k; backward (input and weight gradients) 2F;
 // so GFLOP/s of forward+backward is 3F / time. Threads: OpenMP's default (set OMP_NUM_THREADS).
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/kernels/conv_reference.h"
 #include "core/ops.h"
 #include "core/rng.h"
 
@@ -27,31 +28,6 @@ namespace {
 
 constexpr int64_t N = 128, C_IN = 16, C_OUT = 16, H = 32, W = 32, K = 3, STRIDE = 1, PAD = 1;
 constexpr int WARMUP = 3, RUNS = 20;
-
-// out[n, co, oh, ow] = sum_{ci, kh, kw} x[n, ci, oh*s - p + kh, ow*s - p + kw] * w[co, ci, kh, kw]
-// (zero outside the image), accumulated in double. x: [N, C_IN, H, W]; w: [C_OUT, C_IN, K, K].
-std::vector<double> conv2d_direct(const float* x, const float* w, int64_t h_out, int64_t w_out) {
-  std::vector<double> out(N * C_OUT * h_out * w_out, 0.0);
-#pragma omp parallel for collapse(2)
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t co = 0; co < C_OUT; ++co)
-      for (int64_t oh = 0; oh < h_out; ++oh)
-        for (int64_t ow = 0; ow < w_out; ++ow) {
-          double acc = 0;
-          for (int64_t ci = 0; ci < C_IN; ++ci)
-            for (int64_t kh = 0; kh < K; ++kh) {
-              const int64_t ih = oh * STRIDE - PAD + kh;
-              if (ih < 0 || ih >= H) continue;
-              for (int64_t kw = 0; kw < K; ++kw) {
-                const int64_t iw = ow * STRIDE - PAD + kw;
-                if (iw < 0 || iw >= W) continue;
-                acc += double(x[((n * C_IN + ci) * H + ih) * W + iw]) * w[((co * C_IN + ci) * K + kh) * K + kw];
-              }
-            }
-          out[((n * C_OUT + co) * h_out + oh) * w_out + ow] = acc;
-        }
-  return out;
-}
 
 double median_ms(const std::function<void()>& f) {
   for (int i = 0; i < WARMUP; ++i) f();
@@ -85,11 +61,17 @@ int main() {
                    long(N), long(C_OUT), long(h_out), long(w_out));
       return 1;
     }
-    const std::vector<double> ref = conv2d_direct(x.data(), w.data(), h_out, w_out);
+    Conv2dGeometry geo;
+    geo.batch = N, geo.in_channels = C_IN, geo.in_h = H, geo.in_w = W;
+    geo.out_channels = C_OUT, geo.kernel_h = geo.kernel_w = K;
+    geo.stride_h = geo.stride_w = STRIDE, geo.pad_h = geo.pad_w = PAD;
+    geo.out_h = h_out, geo.out_w = w_out;
+    std::vector<real> ref(out.numel());
+    conv2d_reference(geo, x.data(), w.data(), nullptr, ref.data());
     const float* o = out.data();
     for (size_t i = 0; i < ref.size(); ++i) {
-      max_err = std::max(max_err, std::fabs(o[i] - ref[i]));
-      max_ref = std::max(max_ref, std::fabs(ref[i]));
+      max_err = std::max(max_err, std::fabs(double(o[i]) - ref[i]));
+      max_ref = std::max(max_ref, std::fabs(double(ref[i])));
     }
     if (!(max_err <= 1e-5 * std::max(1.0, max_ref))) {
       std::fprintf(stderr, "conv2d differs from the direct loop: max |error| %g (max |ref| %g)\n", max_err, max_ref);

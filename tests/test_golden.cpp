@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <string>
@@ -114,9 +115,10 @@ class GoldenCase {
       if (worst < 0 || !(ratio <= worst_ratio)) worst = int64_t(i), worst_ratio = ratio;
     }
     if (bad > 0) {
-      FAIL_CHECK(bad << " of " << o.size() << " elements differ; worst at flat index " << worst << ": ours "
-                     << double(o[worst]) << " vs golden " << g.values[worst] << " (error "
-                     << std::fabs(double(o[worst]) - g.values[worst]) << ", " << worst_ratio << "x the tolerance)");
+      FAIL_CHECK(std::setprecision(9) << bad << " of " << o.size() << " elements differ; worst at flat index "
+                                      << worst << ": ours " << double(o[worst]) << " vs golden " << g.values[worst]
+                                      << " (error " << std::fabs(double(o[worst]) - g.values[worst]) << ", "
+                                      << worst_ratio << "x the tolerance)");
     } else {
       SUCCEED();
     }
