@@ -1,0 +1,133 @@
+// strassen: the project's one command-line program.
+//
+//   strassen train --config FILE [--set key=value ...] [--out DIR] [--seed N] [--resume] [--no-progress]
+//   strassen eval  --config FILE --checkpoint FILE [--set key=value ...] [--json FILE]
+//
+// Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
+// 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
+#include <cxxopts.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/experiment.h"
+#include "core/error.h"
+#include "core/ops/profiler.h"
+#include "train/metrics.h"
+#include "train/trainer.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: strassen <command> [options]\n"
+    "commands:\n"
+    "  train   train a model from a JSON config (strassen train --help)\n"
+    "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv) {
+  options.add_options()("h,help", "show this help");
+  try {
+    cxxopts::ParseResult r = options.parse(argc, argv);
+    if (r.count("help")) {
+      std::cout << options.help() << std::endl;
+      std::exit(0);
+    }
+    if (!r.unmatched().empty()) throw UsageError("unexpected argument '" + r.unmatched().front() + "'");
+    return r;
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw UsageError(e.what());
+  }
+}
+
+std::string require(const cxxopts::ParseResult& r, const char* name) {
+  if (!r.count(name)) throw UsageError(std::string("--") + name + " is required");
+  return r[name].as<std::string>();
+}
+
+int cmd_train(int argc, char** argv) {
+  cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
+  options.add_options()("config", "experiment config (JSON)", cxxopts::value<std::string>())(
+      "set", "override a config key: key.path=value (repeatable)", cxxopts::value<std::vector<std::string>>())(
+      "out", "run directory (default runs/<name>)", cxxopts::value<std::string>())(
+      "seed", "override the config's seed", cxxopts::value<uint64_t>())(
+      "resume", "continue the run in --out from its last checkpoint")("no-progress", "no progress display");
+  cxxopts::ParseResult r = parse(options, argc, argv);
+  std::vector<std::string> overrides;
+  if (r.count("set")) overrides = r["set"].as<std::vector<std::string>>();
+  if (r.count("seed")) overrides.push_back("seed=" + std::to_string(r["seed"].as<uint64_t>()));
+  const st::ExperimentConfig config = st::load_experiment_config(require(r, "config"), overrides);
+  st::TrainRunOptions run;
+  run.out_dir = r.count("out") ? r["out"].as<std::string>() : "runs/" + config.name;
+  run.resume = r.count("resume") > 0;
+  run.progress = r.count("no-progress") == 0;
+  const st::TrainSummary s = st::run_training(config, run);
+  if (st::profiler::enabled()) st::profiler::report(std::cerr);  // ST_PROFILE=1
+  std::printf("%s: %lld epochs in %.1f s; test top-1 %.2f%%, top-5 %.2f%%; best %.2f%%; weights checksum %s; run in %s\n",
+              config.name.c_str(), static_cast<long long>(s.epochs_run), s.seconds, 100 * s.last_test.top1,
+              100 * s.last_test.top5, 100 * s.best_top1, s.checksum.c_str(), run.out_dir.c_str());
+  return 0;
+}
+
+int cmd_eval(int argc, char** argv) {
+  cxxopts::Options options("strassen eval", "Evaluate a checkpoint on the config's test split.");
+  options.add_options()("config", "experiment config (JSON)", cxxopts::value<std::string>())(
+      "checkpoint", "checkpoint file", cxxopts::value<std::string>())(
+      "set", "override a config key: key.path=value (repeatable)", cxxopts::value<std::vector<std::string>>())(
+      "json", "also write the result to this file", cxxopts::value<std::string>());
+  cxxopts::ParseResult r = parse(options, argc, argv);
+  std::vector<std::string> overrides;
+  if (r.count("set")) overrides = r["set"].as<std::vector<std::string>>();
+  const st::ExperimentConfig config = st::load_experiment_config(require(r, "config"), overrides);
+  const std::string ckpt = require(r, "checkpoint");
+  const st::EvalResult e = st::evaluate_checkpoint(config, ckpt);
+  const std::string line = st::JsonLine()
+                               .add("checkpoint", ckpt)
+                               .add("split", "test")
+                               .add("images", e.count)
+                               .add("loss", e.loss)
+                               .add("top1", e.top1)
+                               .add("top5", e.top5)
+                               .str();
+  std::printf("%s\n", line.c_str());
+  if (r.count("json")) {
+    const std::string path = r["json"].as<std::string>();
+    std::ofstream out(path);
+    if (!(out << line << "\n")) throw st::Error("cannot write '" + path + "'");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "train") return cmd_train(argc - 1, argv + 1);
+    if (command == "eval") return cmd_eval(argc - 1, argv + 1);
+    if (command == "-h" || command == "--help" || command == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    throw UsageError("unknown command '" + command + "'");
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "strassen: %s\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const st::Error& e) {
+    std::fprintf(stderr, "strassen: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "strassen: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,175 @@
+#include "config/experiment.h"
+
+#include <cstdlib>
+
+#include "config/json_reader.h"
+
+namespace st {
+
+namespace {
+
+void read_transform(JsonReader r, ImageTransformOptions* t, bool augment) {
+  if (augment) {
+    t->pad_crop = r.get<int64_t>("pad_crop", t->pad_crop);
+    if (t->pad_crop < 0 || t->pad_crop > 16) r.fail("pad_crop", "= " + std::to_string(t->pad_crop) + " must be in [0, 16]");
+    t->horizontal_flip = r.get<bool>("flip", t->horizontal_flip);
+  }
+  const std::vector<double> mean = r.get<std::vector<double>>("mean", {t->mean[0], t->mean[1], t->mean[2]});
+  const std::vector<double> std_ = r.get<std::vector<double>>("std", {t->stddev[0], t->stddev[1], t->stddev[2]});
+  if (mean.size() != 3) r.fail("mean", "must have 3 values (one per channel)");
+  if (std_.size() != 3) r.fail("std", "must have 3 values (one per channel)");
+  for (int c = 0; c < 3; ++c) {
+    if (!(std_[c] > 0)) r.fail("std", "values must be positive");
+    t->mean[c] = static_cast<float>(mean[c]);
+    t->stddev[c] = static_cast<float>(std_[c]);
+  }
+  r.finish();
+}
+
+void read_data(JsonReader r, DataConfig* d) {
+  d->dataset = r.get<std::string>("dataset", d->dataset);
+  if (d->dataset != "cifar10") r.fail("dataset", "= \"" + d->dataset + "\" is not supported (known: \"cifar10\")");
+  d->dir = r.get<std::string>("dir", "");
+  if (const char* env = std::getenv("STRASSEN_CIFAR10_DIR"); env && *env) {
+    d->dir = env;
+    r.set_resolved("dir", d->dir);
+  }
+  if (d->dir.empty()) r.fail("dir", "is required (or set STRASSEN_CIFAR10_DIR)");
+  d->train_files = r.get<std::vector<std::string>>("train_files", {});
+  d->test_files = r.get<std::vector<std::string>>("test_files", {});
+  d->holdout = r.get<int64_t>("holdout", d->holdout);
+  if (d->holdout < 0) r.fail("holdout", "must be >= 0");
+  d->limit_train = r.get<int64_t>("limit_train", d->limit_train);
+  if (d->limit_train < 0) r.fail("limit_train", "must be >= 0");
+  d->batch_size = r.get<int64_t>("batch_size", d->batch_size);
+  if (d->batch_size < 1 || d->batch_size > 65536) r.fail("batch_size", "must be in [1, 65536]");
+  d->eval_batch_size = r.get<int64_t>("eval_batch_size", d->eval_batch_size);
+  if (d->eval_batch_size < 1 || d->eval_batch_size > 65536) r.fail("eval_batch_size", "must be in [1, 65536]");
+  d->train_transform.pad_crop = 4;
+  d->train_transform.horizontal_flip = true;
+  read_transform(r.child("augment"), &d->train_transform, true);
+  d->eval_transform = d->train_transform;
+  d->eval_transform.pad_crop = 0;
+  d->eval_transform.horizontal_flip = false;
+  r.finish();
+}
+
+void read_model(JsonReader r, ModelOptions* m) {
+  m->name = r.require<std::string>("name");
+  if (m->name == "resnet_cifar") {
+    m->resnet.depth = r.get<int64_t>("depth", m->resnet.depth);
+    if (m->resnet.depth < 8 || (m->resnet.depth - 2) % 6 != 0)
+      r.fail("depth", "= " + std::to_string(m->resnet.depth) + " must be 6n+2 (20, 32, 44, 56, ...)");
+    const std::string shortcut = r.get<std::string>("shortcut", std::string(1, m->resnet.shortcut));
+    if (shortcut != "A" && shortcut != "B") r.fail("shortcut", "= \"" + shortcut + "\" must be \"A\" or \"B\"");
+    m->resnet.shortcut = shortcut[0];
+    m->resnet.base_width = r.get<int64_t>("base_width", m->resnet.base_width);
+    if (m->resnet.base_width < 1) r.fail("base_width", "must be >= 1");
+    m->resnet.num_classes = r.get<int64_t>("num_classes", m->resnet.num_classes);
+    if (m->resnet.num_classes < 1) r.fail("num_classes", "must be >= 1");
+  } else if (m->name == "vgg7") {
+    m->vgg.num_classes = r.get<int64_t>("num_classes", m->vgg.num_classes);
+    if (m->vgg.num_classes < 1) r.fail("num_classes", "must be >= 1");
+    m->vgg.width = r.get<double>("width", m->vgg.width);
+    if (!(m->vgg.width > 0)) r.fail("width", "must be positive");
+  } else {
+    r.fail("name", "= \"" + m->name + "\" is not a known model (known: \"resnet_cifar\", \"vgg7\")");
+  }
+  r.finish();
+}
+
+void read_optim(JsonReader r, OptimConfig* o) {
+  SgdOptions& s = o->sgd;
+  s.lr = r.get<double>("lr", s.lr);
+  if (!(s.lr > 0)) r.fail("lr", "must be positive");
+  s.momentum = r.get<double>("momentum", 0.9);
+  if (s.momentum < 0 || s.momentum >= 1) r.fail("momentum", "must be in [0, 1)");
+  s.nesterov = r.get<bool>("nesterov", s.nesterov);
+  if (s.nesterov && s.momentum == 0) r.fail("nesterov", "needs momentum > 0");
+  s.weight_decay = r.get<double>("weight_decay", 1e-4);
+  if (s.weight_decay < 0) r.fail("weight_decay", "must be >= 0");
+  o->no_decay_bn_bias = r.get<bool>("no_decay_bn_bias", o->no_decay_bn_bias);
+  o->clip_grad_norm = r.get<double>("clip_grad_norm", o->clip_grad_norm);
+  if (o->clip_grad_norm < 0) r.fail("clip_grad_norm", "must be >= 0 (0 = off)");
+  r.finish();
+}
+
+void read_schedule(JsonReader r, ScheduleConfig* s, double base_lr, int64_t epochs) {
+  using Kind = LrScheduleOptions::Kind;
+  LrScheduleOptions& l = s->lr;
+  l.base_lr = base_lr;
+  const std::string kind = r.get<std::string>("kind", "constant");
+  if (kind == "constant") {
+    l.kind = Kind::Constant;
+  } else if (kind == "multistep") {
+    l.kind = Kind::MultiStep;
+    l.milestones = r.require<std::vector<int64_t>>("milestones");
+    for (size_t i = 0; i < l.milestones.size(); ++i)
+      if (l.milestones[i] < 1 || (i && l.milestones[i] <= l.milestones[i - 1]))
+        r.fail("milestones", "must be increasing epochs >= 1");
+  } else if (kind == "step") {
+    l.kind = Kind::Step;
+    l.step_size = r.require<int64_t>("step_size");
+    if (l.step_size < 1) r.fail("step_size", "must be >= 1");
+  } else if (kind == "cosine") {
+    l.kind = Kind::Cosine;
+    l.total_epochs = r.get<int64_t>("total_epochs", epochs);
+    if (l.total_epochs < 1) r.fail("total_epochs", "must be >= 1");
+    l.min_lr = r.get<double>("min_lr", 0.0);
+    if (l.min_lr < 0) r.fail("min_lr", "must be >= 0");
+  } else if (kind == "plateau") {
+    l.kind = Kind::Constant;
+    s->plateau = true;
+    PlateauOptions& p = s->plateau_options;
+    p.mode = r.get<std::string>("mode", std::string("max"));
+    if (p.mode != "min" && p.mode != "max") r.fail("mode", "must be \"min\" or \"max\"");
+    p.factor = r.get<double>("factor", 0.5);
+    if (!(p.factor > 0 && p.factor < 1)) r.fail("factor", "must be in (0, 1)");
+    p.threshold = r.get<double>("threshold", 1e-4);
+    if (p.threshold < 0) r.fail("threshold", "must be >= 0");
+    p.absolute_threshold = r.get<bool>("absolute_threshold", false);
+    p.patience = r.get<int64_t>("patience", 0);
+    if (p.patience < 0) r.fail("patience", "must be >= 0");
+    p.min_lr = r.get<double>("min_lr", 0.0);
+  } else {
+    r.fail("kind", "= \"" + kind + "\" is not a schedule (known: constant, multistep, step, cosine, plateau)");
+  }
+  if (kind == "multistep" || kind == "step") {
+    l.gamma = r.get<double>("gamma", l.gamma);
+    if (!(l.gamma > 0 && l.gamma <= 1)) r.fail("gamma", "must be in (0, 1]");
+  }
+  l.warmup_epochs = r.get<double>("warmup_epochs", 0.0);
+  if (l.warmup_epochs < 0) r.fail("warmup_epochs", "must be >= 0");
+  if (l.warmup_epochs > 0) {
+    l.warmup_start_factor = r.get<double>("warmup_start_factor", l.warmup_start_factor);
+    if (l.warmup_start_factor < 0 || l.warmup_start_factor > 1) r.fail("warmup_start_factor", "must be in [0, 1]");
+  }
+  r.finish();
+}
+
+}  // namespace
+
+ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json json = read_json_file(path);
+  for (const std::string& o : overrides) apply_override(json, o);
+  JsonReader r(json, path);
+  ExperimentConfig c;
+  c.source = path;
+  c.name = r.get<std::string>("name", "experiment");
+  c.seed = r.get<uint64_t>("seed", c.seed);
+  c.threads = r.get<int64_t>("threads", c.threads);
+  if (c.threads < 0 || c.threads > 1024) r.fail("threads", "must be in [0, 1024] (0 = all cores)");
+  c.epochs = r.require<int64_t>("epochs");
+  if (c.epochs < 1 || c.epochs > 100000) r.fail("epochs", "must be in [1, 100000]");
+  c.log_every = r.get<int64_t>("log_every", c.log_every);
+  if (c.log_every < 1) r.fail("log_every", "must be >= 1");
+  read_data(r.child("data"), &c.data);
+  read_model(r.child("model"), &c.model);
+  read_optim(r.child("optim"), &c.optim);
+  read_schedule(r.child("schedule"), &c.schedule, c.optim.sgd.lr, c.epochs);
+  r.finish();
+  c.resolved_json = r.resolved().dump(2) + "\n";
+  return c;
+}
+
+}  // namespace st

@@ -1,0 +1,58 @@
+#pragma once
+// ExperimentConfig: everything one `strassen train` run needs, read from a JSON config file
+// (plus --set overrides) with every key validated. docs/configs.md lists the keys.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/loader.h"
+#include "models/factory.h"
+#include "optim/schedule.h"
+#include "optim/sgd.h"
+
+namespace st {
+
+struct DataConfig {
+  std::string dataset = "cifar10";
+  std::string dir;                        // STRASSEN_CIFAR10_DIR overrides it
+  std::vector<std::string> train_files;   // relative to dir; empty: data_batch_1..5.bin
+  std::vector<std::string> test_files;    // relative to dir; empty: test_batch.bin
+  int64_t holdout = 0;                    // training images held out as a validation set
+  int64_t limit_train = 0;                // use only the first N training images (0: all)
+  int64_t batch_size = 128;
+  int64_t eval_batch_size = 500;
+  ImageTransformOptions train_transform;  // augmentation + normalisation for training
+  ImageTransformOptions eval_transform;   // normalisation only
+};
+
+struct OptimConfig {
+  SgdOptions sgd;
+  bool no_decay_bn_bias = false;  // exempt batch-norm parameters and biases from weight decay
+  double clip_grad_norm = 0;      // 0: off
+};
+
+struct ScheduleConfig {
+  LrScheduleOptions lr;  // base_lr is optim.lr
+  bool plateau = false;  // kind "plateau": reduce-on-plateau on the validation metric
+  PlateauOptions plateau_options;
+};
+
+struct ExperimentConfig {
+  std::string name;
+  std::string source;  // the config file
+  uint64_t seed = 1;
+  int64_t threads = 0;  // 0: OpenMP's default (all cores)
+  int64_t epochs = 1;
+  int64_t log_every = 50;  // steps between metrics lines
+  DataConfig data;
+  ModelOptions model;
+  OptimConfig optim;
+  ScheduleConfig schedule;
+  std::string resolved_json;  // the fully resolved config (defaults filled in), pretty-printed
+};
+
+// Reads and validates `path` after applying the "key.path=value" overrides. Throws st::Error
+// naming the file and the key for unknown keys, wrong types and out-of-range values.
+ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace st

@@ -1,0 +1,20 @@
+#include "models/factory.h"
+
+#include "core/error.h"
+
+namespace st {
+
+const std::vector<std::string>& known_models() {
+  static const std::vector<std::string> names{"resnet_cifar", "vgg7"};
+  return names;
+}
+
+std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv) {
+  if (opt.name == "resnet_cifar") return std::make_shared<ResNetCifar>(opt.resnet, gen, conv);
+  if (opt.name == "vgg7") return std::make_shared<Vgg7>(opt.vgg, gen, conv);
+  std::string list;
+  for (const std::string& n : known_models()) list += (list.empty() ? "" : ", ") + n;
+  ST_THROW("build_model: unknown model '" << opt.name << "' (known: " << list << ")");
+}
+
+}  // namespace st

@@ -1,0 +1,30 @@
+#pragma once
+// build_model: a model from its options, by name. The options are plain structs; the config
+// layer binds them to JSON (keys "name", "resnet", "vgg").
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "layers/layer.h"
+#include "models/conv_factory.h"
+#include "models/resnet_cifar.h"
+#include "models/vgg7.h"
+
+namespace st {
+
+struct ModelOptions {
+  std::string name;  // "resnet_cifar" | "vgg7"
+  ResNetCifarOptions resnet;
+  Vgg7Options vgg;
+};
+
+// The names build_model accepts.
+const std::vector<std::string>& known_models();
+
+// Builds the named model with parameters drawn from `gen`; only the options block of that model
+// is read. Throws st::Error naming an unknown model and listing the known ones, and the model's
+// own errors for invalid options. Parameter count: Module::num_parameters().
+std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv = {});
+
+}  // namespace st

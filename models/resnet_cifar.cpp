@@ -1,0 +1,124 @@
+#include "models/resnet_cifar.h"
+
+#include "core/error.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/pool.h"
+#include "core/ops/shape_ops.h"
+
+namespace st {
+
+// ---- option A shortcut
+
+ZeroPadShortcut::ZeroPadShortcut(int64_t in_channels, int64_t out_channels, int64_t stride)
+    : in_(in_channels), out_(out_channels), stride_(stride) {
+  ST_CHECK(in_channels > 0 && out_channels >= in_channels && stride >= 1,
+           "ZeroPadShortcut: channels " << in_channels << " -> " << out_channels << " (must not shrink), stride "
+                                        << stride);
+}
+
+Tensor ZeroPadShortcut::forward(const Tensor& x) {
+  ST_CHECK(x.dim() == 4 && x.size(1) == in_,
+           "ZeroPadShortcut(" << in_ << " -> " << out_ << "): input " << shape_str(x.shape()) << " is not [N, " << in_
+                              << ", H, W]");
+  // A 1×1 average pool with stride s is exactly the subsample x[:, :, ::s, ::s], and its
+  // backward scatters the gradient back to those elements (zeros elsewhere).
+  Tensor h = stride_ == 1 ? x : avg_pool2d(x, Pool2dOptions::make(1, stride_));
+  if (out_ == in_) return h;
+  const int64_t before = (out_ - in_) / 2, after = out_ - in_ - before;
+  std::vector<Tensor> parts;
+  if (before) parts.push_back(Tensor::zeros({h.size(0), before, h.size(2), h.size(3)}));
+  parts.push_back(h);
+  if (after) parts.push_back(Tensor::zeros({h.size(0), after, h.size(2), h.size(3)}));
+  return concat(parts, 1);
+}
+
+std::string ZeroPadShortcut::describe() const {
+  return "ZeroPadShortcut(" + std::to_string(in_) + ", " + std::to_string(out_) + ", stride " + std::to_string(stride_) +
+         ")";
+}
+
+// ---- option B shortcut
+
+ProjectionShortcut::ProjectionShortcut(int64_t in_channels, int64_t out_channels, int64_t stride, Generator& gen,
+                                       const ConvFactory& conv) {
+  conv_ = register_module("conv", make_conv(conv, conv_options(in_channels, out_channels, 1, stride), gen));
+  bn_ = register_module("bn", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
+}
+
+Tensor ProjectionShortcut::forward(const Tensor& x) { return bn_->forward(conv_->forward(x)); }
+
+std::string ProjectionShortcut::describe() const {
+  return "ProjectionShortcut(" + conv_->describe() + ", " + bn_->describe() + ")";
+}
+
+// ---- basic block
+
+BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride, char shortcut, Generator& gen,
+                       const ConvFactory& conv)
+    : in_(in_channels), out_(out_channels), stride_(stride) {
+  ST_CHECK(shortcut == 'A' || shortcut == 'B', "BasicBlock: shortcut '" << shortcut << "' is not 'A' or 'B'");
+  conv1_ = register_module("conv1", make_conv(conv, conv_options(in_channels, out_channels, 3, stride), gen));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
+  conv2_ = register_module("conv2", make_conv(conv, conv_options(out_channels, out_channels, 3, 1), gen));
+  bn2_ = register_module("bn2", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
+  if (stride != 1 || in_channels != out_channels) {
+    if (shortcut == 'A')
+      shortcut_ = register_module("shortcut", std::make_shared<ZeroPadShortcut>(in_channels, out_channels, stride));
+    else
+      shortcut_ = register_module(
+          "shortcut", std::make_shared<ProjectionShortcut>(in_channels, out_channels, stride, gen, conv));
+  }
+}
+
+Tensor BasicBlock::forward(const Tensor& x) {
+  Tensor h = relu(bn1_->forward(conv1_->forward(x)));
+  h = bn2_->forward(conv2_->forward(h));
+  return relu(add(h, shortcut_ ? shortcut_->forward(x) : x));
+}
+
+std::string BasicBlock::describe() const {
+  return "BasicBlock(" + std::to_string(in_) + ", " + std::to_string(out_) +
+         (stride_ != 1 ? ", stride " + std::to_string(stride_) : "") +
+         (shortcut_ ? ", " + shortcut_->describe() : "") + ")";
+}
+
+// ---- the network
+
+ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const ConvFactory& conv) : opt_(opt) {
+  ST_CHECK(opt.depth >= 8 && (opt.depth - 2) % 6 == 0,
+           "ResNetCifar: depth " << opt.depth << " is not of the form 6n + 2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...)");
+  ST_CHECK(opt.shortcut == 'A' || opt.shortcut == 'B',
+           "ResNetCifar: shortcut '" << opt.shortcut << "' is not 'A' (zero-padding) or 'B' (projection)");
+  ST_CHECK(opt.base_width > 0, "ResNetCifar: base_width " << opt.base_width << " must be positive");
+  ST_CHECK(opt.num_classes > 0, "ResNetCifar: num_classes " << opt.num_classes << " must be positive");
+  n_ = (opt.depth - 2) / 6;
+  const int64_t w = opt.base_width;
+  conv1_ = register_module("conv1", make_conv(conv, conv_options(3, w, 3, 1), gen));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}));
+  int64_t in = w;
+  for (int s = 0; s < 3; ++s) {
+    const int64_t out = w << s;
+    auto stage = register_module("stage" + std::to_string(s + 1), std::make_shared<Sequential>());
+    for (int64_t b = 0; b < n_; ++b) {
+      stage->add(std::make_shared<BasicBlock>(in, out, (s > 0 && b == 0) ? 2 : 1, opt.shortcut, gen, conv));
+      in = out;
+    }
+    stages_.push_back(stage);
+  }
+  fc_ = register_module("fc", std::make_shared<Linear>(LinearOptions{in, opt.num_classes, true}, gen));
+}
+
+Tensor ResNetCifar::forward(const Tensor& x) {
+  ST_CHECK(x.dim() == 4 && x.size(1) == 3,
+           "ResNetCifar: input " << shape_str(x.shape()) << " is not an image batch [N, 3, H, W]");
+  Tensor h = relu(bn1_->forward(conv1_->forward(x)));
+  for (auto& stage : stages_) h = stage->forward(h);
+  return fc_->forward(global_avg_pool2d(h));
+}
+
+std::string ResNetCifar::describe() const {
+  return "ResNetCifar(depth " + std::to_string(opt_.depth) + ", shortcut " + std::string(1, opt_.shortcut) +
+         ", width " + std::to_string(opt_.base_width) + ", classes " + std::to_string(opt_.num_classes) + ")";
+}
+
+}  // namespace st

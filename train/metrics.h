@@ -1,0 +1,58 @@
+#pragma once
+// Classification metrics and the JSON-lines metrics log.
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace st {
+
+// Counts of samples whose label is the arg-max (top-1) or among the 5 largest logits (top-5).
+// logits: [N, C]; labels: N entries.
+struct TopK {
+  int64_t top1 = 0, top5 = 0;
+};
+TopK count_correct(const Tensor& logits, const std::vector<int64_t>& labels);
+
+struct EvalResult {
+  int64_t count = 0;
+  double loss = 0;  // mean cross-entropy
+  double top1 = 0;  // fraction in [0, 1]
+  double top5 = 0;
+};
+
+// One flat JSON object built field by field: JsonLine().add("epoch", 3).add("loss", 0.5).str().
+class JsonLine {
+ public:
+  JsonLine& add(const std::string& key, double value);
+  JsonLine& add(const std::string& key, int64_t value);
+  JsonLine& add(const std::string& key, int value) { return add(key, static_cast<int64_t>(value)); }
+  JsonLine& add(const std::string& key, const std::string& value);
+  JsonLine& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
+  std::string str() const { return "{" + body_ + "}"; }
+
+ private:
+  void key(const std::string& k);
+  std::string body_;
+};
+
+std::string json_escape(const std::string& s);
+
+// Appends lines to a file, flushing each so that a killed run keeps everything it logged.
+class MetricsLog {
+ public:
+  MetricsLog() = default;
+  // keep_below_epoch >= 0: first drops existing lines whose "epoch" is >= it (a resumed run
+  // re-logs the epochs it repeats); -1: start a new file.
+  void open(const std::string& path, int64_t keep_below_epoch);
+  void write(const JsonLine& line);
+
+ private:
+  std::ofstream out_;
+  std::string path_;
+};
+
+}  // namespace st

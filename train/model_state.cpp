@@ -1,0 +1,38 @@
+#include "train/model_state.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+
+namespace st {
+
+namespace {
+std::vector<std::pair<std::string, Tensor>> state_of(const Module& model) {
+  std::vector<std::pair<std::string, Tensor>> all = model.named_parameters();
+  for (auto& b : model.named_buffers()) all.push_back(b);
+  return all;
+}
+}  // namespace
+
+void append_model_state(const Module& model, Checkpoint* ckpt) {
+  for (auto& [name, t] : state_of(model)) ckpt->tensors.emplace_back(name, t.detach());
+}
+
+void load_model_state(const Checkpoint& ckpt, Module& model) {
+  for (auto& [name, t] : state_of(model)) {
+    const Tensor& src = ckpt.tensor(name);
+    ST_CHECK(src.shape() == t.shape(), "checkpoint '" << ckpt.source << "': tensor '" << name << "' has shape "
+                                                      << shape_str(src.shape()) << " but the model expects "
+                                                      << shape_str(t.shape()));
+    Tensor dst = t;
+    dst.copy_(src);
+  }
+}
+
+std::string model_checksum(const Module& model) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(tensors_checksum(state_of(model))));
+  return buf;
+}
+
+}  // namespace st

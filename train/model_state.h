@@ -1,0 +1,16 @@
+#pragma once
+// Module <-> checkpoint: parameters and buffers under their dotted names.
+#include "io/checkpoint.h"
+#include "layers/module.h"
+
+namespace st {
+
+// Appends every parameter and buffer of `model` (names as in named_parameters/named_buffers).
+void append_model_state(const Module& model, Checkpoint* ckpt);
+// Copies the checkpoint's values into the module's tensors. Throws st::Error naming the key and
+// the file for a missing tensor or a shape mismatch (both shapes in the message).
+void load_model_state(const Checkpoint& ckpt, Module& model);
+// The fingerprint of a model's weights and buffers (see tensors_checksum), as "0x%016x".
+std::string model_checksum(const Module& model);
+
+}  // namespace st

@@ -1,0 +1,42 @@
+#pragma once
+// The training loop of `strassen train` and the evaluation of `strassen eval`.
+//
+// A run directory holds: config.json (the fully resolved config), metrics.jsonl (one JSON
+// object per logged step and per epoch), last.ckpt (after every epoch) and best.ckpt (the best
+// validation top-1; the test split when there is no hold-out). Checkpoints carry the model, the
+// optimizer's momentum, the epoch, the learning-rate state and the seed, so that --resume after
+// a kill continues to exactly the weights of an uninterrupted run with the same thread count:
+// every source of randomness (initialisation, shuffling, augmentation) is a pure function of
+// (seed, epoch, position).
+#include <string>
+
+#include "config/experiment.h"
+#include "layers/layer.h"
+#include "data/loader.h"
+#include "train/metrics.h"
+
+namespace st {
+
+struct TrainRunOptions {
+  std::string out_dir;   // created if missing
+  bool resume = false;   // continue from out_dir/last.ckpt
+  bool progress = true;  // progress display on stderr
+};
+
+struct TrainSummary {
+  int64_t epochs_run = 0;
+  EvalResult last_test;
+  double best_top1 = 0;
+  std::string checksum;  // model_checksum() of the final weights
+  double seconds = 0;
+};
+
+TrainSummary run_training(const ExperimentConfig& config, const TrainRunOptions& options);
+
+// Mean loss, top-1 and top-5 of `model` in evaluation mode over one pass of `loader`.
+EvalResult evaluate(Layer& model, CifarLoader& loader);
+
+// Evaluates a checkpoint on the config's test split.
+EvalResult evaluate_checkpoint(const ExperimentConfig& config, const std::string& checkpoint_path);
+
+}  // namespace st
