@@ -114,6 +114,7 @@ void apply_override(nlohmann::json& config, const std::string& assignment) {
   while (std::getline(ss, part, '.')) parts.push_back(part);
   for (size_t i = 0; i < parts.size(); ++i) {
     ST_CHECK(!parts[i].empty(), "--set '" << assignment << "': empty key in path '" << path << "'");
+    if (node->is_null()) *node = nlohmann::json::object();  // a section the file does not have yet
     ST_CHECK(node->is_object(), "--set '" << assignment << "': '" << parts[i - 1] << "' is not an object");
     node = &(*node)[parts[i]];
   }

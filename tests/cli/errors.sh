@@ -2,6 +2,8 @@
 # Bad input to `strassen train` gives a one-line error naming the problem, a non-zero exit, no
 # crash and no checkpoint left behind.  Usage: errors.sh STRASSEN MAKE_FAKE_CIFAR SOURCE_DIR
 set -u
+# ctest -j2 runs two tests on two cores: spinning OpenMP threads would starve each other.
+export OMP_WAIT_POLICY=passive
 strassen=$1 fake=$2 src=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

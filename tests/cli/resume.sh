@@ -3,6 +3,8 @@
 # an uninterrupted run (same seed, same thread count): the printed checksums must be equal.
 # Usage: resume.sh STRASSEN MAKE_FAKE_CIFAR SOURCE_DIR
 set -u
+# ctest -j2 runs two tests on two cores: spinning OpenMP threads would starve each other.
+export OMP_WAIT_POLICY=passive
 strassen=$1 fake=$2 src=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,4 +38,13 @@ if [ -z "$sum_full" ] || [ "$sum_full" != "$sum_resumed" ]; then echo "0 passed,
 # The resumed run's log has each epoch exactly once.
 epochs=$(grep -c '"type": "epoch"' "$work/killed/metrics.jsonl")
 if [ "$epochs" -ne 3 ]; then echo "FAIL: $epochs epoch lines in the resumed log"; exit 1; fi
-echo "1 passed, 0 failed"
+# strassen eval on the final checkpoint reproduces the last epoch's test accuracy.
+eval_line=$("$strassen" eval --config "$src/configs/cifar10/smoke.json" --set data.dir="$work/data" \
+  --checkpoint "$work/full/last.ckpt" --json "$work/eval.json" 2>/dev/null) || { echo "FAIL: eval failed"; exit 1; }
+eval_top1=$(grep -o '"top1": [0-9.e-]*' <<<"$eval_line" | cut -d' ' -f2)
+train_top1=$(grep '"type": "epoch", "epoch": 3' "$work/full/metrics.jsonl" | grep -o '"test_top1": [0-9.e-]*' | cut -d' ' -f2)
+echo "eval top-1 $eval_top1, training log top-1 $train_top1"
+if [ -z "$eval_top1" ] || [ "$eval_top1" != "$train_top1" ] || ! cmp -s <(echo "$eval_line") "$work/eval.json"; then
+  echo "FAIL: eval does not reproduce the logged accuracy"; exit 1
+fi
+echo "2 passed, 0 failed"
