@@ -1,24 +1,48 @@
-// st_bench_conv: times one 3x3 convolution, forward and forward+backward, and prints JSON.
+// st_bench_conv: times the ResNet-20 (CIFAR) convolutions, forward and forward+backward, and
+// prints one JSON line per shape.
 //
-// The op: x [128, 16, 32, 32] (requires grad), weight [16, 16, 3, 3] (requires grad), no bias,
-// stride 1, padding 1 -> [128, 16, 32, 32]; backward seeded with ones. Before timing, the output
-// is checked against the naive direct-loop kernel conv2d_reference (core/kernels/conv_reference.h),
-// and the program exits non-zero on a mismatch. Each measurement is the median of 20 runs after 3 warm-ups.
+//   st_bench_conv [--case NAME|all] [--runs N] [--breakdown]
+//
+// Every case has batch 128 and no bias (a batch norm follows each conv in ResNet-20); x and the
+// weight both require grad and the backward is seeded with ones. Cases (NAME: x -> y, kernel):
+//   conv1       [128,3,32,32]  -> [128,16,32,32], 3x3 stride 1 pad 1  (the first conv)
+//   s1_16       [128,16,32,32] -> [128,16,32,32], 3x3 stride 1 pad 1  (stage 1)
+//   s1_32       [128,32,16,16] -> [128,32,16,16], 3x3 stride 1 pad 1  (stage 2)
+//   s1_64       [128,64,8,8]   -> [128,64,8,8],   3x3 stride 1 pad 1  (stage 3)
+//   s2_16_32    [128,16,32,32] -> [128,32,16,16], 3x3 stride 2 pad 1  (stage 1 -> 2)
+//   s2_32_64    [128,32,16,16] -> [128,64,8,8],   3x3 stride 2 pad 1  (stage 2 -> 3)
+//   proj_16_32  [128,16,32,32] -> [128,32,16,16], 1x1 stride 2 pad 0  (projection shortcut)
+//   proj_32_64  [128,32,16,16] -> [128,64,8,8],   1x1 stride 2 pad 0
+// Before timing, each case checks the kernels (forward, input and weight gradients) on the first
+// 8 images against the naive direct loops of core/kernels/conv_reference.h, and the program exits
+// non-zero on a mismatch. Each measurement is the median (and the minimum) of --runs runs
+// (default 30) after 3 warm-ups; on a busy machine the minimum is the steadier of the two.
+//
+// --breakdown adds, per case, the time of each kernel called on its own through core/kernels/conv.h
+// (forward, input gradient, weight gradient, bias gradient) and of the building blocks of the
+// im2col path run over the batch on all threads as the kernels would (im2col, col2im, and the three
+// GEMMs at their per-image sizes), so that the op's time can be split by stage.
 //
 // FLOPs: forward F = 2*N*C_out*H_out*W_out*C_in*k*k; backward (input and weight gradients) 2F;
 // so GFLOP/s of forward+backward is 3F / time. Threads: OpenMP's default (set OMP_NUM_THREADS).
-// tools/bench_conv_torch.py measures the same op in PyTorch; bench/compare_conv.sh runs both.
+// tools/bench_conv_torch.py measures the same cases in PyTorch; bench/compare_conv.sh runs both.
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "core/autograd.h"
 #include "core/kernels/conv_reference.h"
+#include "core/kernels/gemm.h"
+#include "core/kernels/im2col.h"
 #include "core/ops.h"
 #include "core/rng.h"
 
@@ -26,74 +50,217 @@ using namespace st;
 
 namespace {
 
-constexpr int64_t N = 128, C_IN = 16, C_OUT = 16, H = 32, W = 32, K = 3, STRIDE = 1, PAD = 1;
-constexpr int WARMUP = 3, RUNS = 20;
+struct Case {
+  const char* name;
+  int64_t c_in, h, w, c_out, k, stride, pad;
+};
 
-double median_ms(const std::function<void()>& f) {
+constexpr int64_t N = 128;
+const Case kCases[] = {
+    {"conv1", 3, 32, 32, 16, 3, 1, 1},       {"s1_16", 16, 32, 32, 16, 3, 1, 1},
+    {"s1_32", 32, 16, 16, 32, 3, 1, 1},      {"s1_64", 64, 8, 8, 64, 3, 1, 1},
+    {"s2_16_32", 16, 32, 32, 32, 3, 2, 1},   {"s2_32_64", 32, 16, 16, 64, 3, 2, 1},
+    {"proj_16_32", 16, 32, 32, 32, 1, 2, 0}, {"proj_32_64", 32, 16, 16, 64, 1, 2, 0},
+};
+
+constexpr int WARMUP = 3;
+int g_runs = 30;
+
+// Wall time (median and minimum) and the median CPU time of the whole process, all threads: with
+// OMP_WAIT_POLICY=passive (no spinning at barriers) the CPU time is the work done, which other
+// processes competing for the cores disturb far less than the wall time.
+struct Timing {
+  double median, min, cpu;
+};
+
+double cpu_now_ms() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+Timing time_ms(const std::function<void()>& f) {
   for (int i = 0; i < WARMUP; ++i) f();
-  std::vector<double> ms;
-  for (int i = 0; i < RUNS; ++i) {
+  std::vector<double> ms, cpu;
+  for (int i = 0; i < g_runs; ++i) {
+    const double c0 = cpu_now_ms();
     const auto t0 = std::chrono::steady_clock::now();
     f();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    cpu.push_back(cpu_now_ms() - c0);
   }
-  std::sort(ms.begin(), ms.end());
-  return (ms[RUNS / 2 - 1] + ms[RUNS / 2]) / 2;
+  return {median_of(ms), *std::min_element(ms.begin(), ms.end()), median_of(cpu)};
+}
+
+Conv2dGeometry geometry(const Case& c, int64_t batch) {
+  Conv2dGeometry g;
+  g.batch = batch, g.in_channels = c.c_in, g.in_h = c.h, g.in_w = c.w;
+  g.out_channels = c.c_out, g.kernel_h = g.kernel_w = c.k;
+  g.stride_h = g.stride_w = c.stride, g.pad_h = g.pad_w = c.pad;
+  g.out_h = (c.h + 2 * c.pad - c.k) / c.stride + 1;
+  g.out_w = (c.w + 2 * c.pad - c.k) / c.stride + 1;
+  return g;
+}
+
+// Normwise: max |a - ref| <= 1e-5 * max(1, max |ref|) (sums of up to a few thousand products).
+bool close(const char* what, const Case& c, const std::vector<real>& a, const std::vector<real>& ref) {
+  double err = 0, scale = 1;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    err = std::max(err, std::fabs(double(a[i]) - ref[i]));
+    scale = std::max(scale, std::fabs(double(ref[i])));
+  }
+  if (err <= 1e-5 * scale) return true;
+  std::fprintf(stderr, "%s: %s differs from the direct loop: max |error| %g (max |ref| %g)\n", c.name, what, err,
+               scale);
+  return false;
+}
+
+// The kernels on the first `batch` images against conv2d_reference / conv2d_backward_reference.
+bool check(const Case& c, const Tensor& x, const Tensor& w) {
+  const Conv2dGeometry g = geometry(c, 8);
+  const int64_t x_size = g.batch * g.in_channels * g.in_plane(), y_size = g.batch * g.out_channels * g.out_plane();
+  const int64_t w_size = g.out_channels * g.patch_size();
+  Generator gen(7);
+  const Tensor dy = rand_normal({y_size}, gen);
+  std::vector<real> y(y_size), y_ref(y_size), dx(x_size, 0), dx_ref(x_size), dw(w_size, 0), dw_ref(w_size);
+  conv2d_forward(g, x.data(), w.data(), nullptr, y.data());
+  conv2d_backward_input(g, dy.data(), w.data(), dx.data());
+  conv2d_backward_weight(g, x.data(), dy.data(), dw.data());
+  conv2d_reference(g, x.data(), w.data(), nullptr, y_ref.data());
+  conv2d_backward_reference(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), nullptr);
+  return close("forward", c, y, y_ref) && close("input gradient", c, dx, dx_ref) &&
+         close("weight gradient", c, dw, dw_ref);
+}
+
+void print_timing(const char* key, const Timing& t, bool last = false) {
+  std::printf("\"%s\": %.3f, \"%s_min\": %.3f, \"%s_cpu\": %.3f%s", key, t.median, key, t.min, key, t.cpu,
+              last ? "" : ", ");
+}
+
+// Calls f(n, col) for every image on all threads (static chunks), col a per-thread scratch buffer.
+template <class F>
+void over_batch(int64_t batch, int64_t col_size, F&& f) {
+#pragma omp parallel
+  {
+    std::vector<real> col(col_size);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < batch; ++n) f(n, col.data());
+  }
+}
+
+// The stages of the im2col path, each run on its own over the batch (see the file comment).
+void breakdown(const Case& c, const Tensor& x, const Tensor& w) {
+  const Conv2dGeometry g = geometry(c, N);
+  const PatchGeometry patch = g.patch();
+  const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane();
+  const int64_t x_image = g.in_channels * g.in_plane(), y_image = Co * P;
+  std::vector<real> y(N * y_image), dx(N * x_image, 0), dw(Co * K, 0), db(Co, 0);
+  Generator gen(7);
+  const Tensor dy = rand_normal({N * y_image}, gen);
+  // A column matrix per image, filled once, for the GEMMs that read one.
+  std::vector<real> cols(N * K * P);
+  over_batch(N, 0, [&](int64_t n, real*) { im2col(patch, x.data() + n * x_image, cols.data() + n * K * P); });
+
+  std::printf("{\"case\": \"%s\", \"breakdown\": {", c.name);
+  print_timing("k_forward", time_ms([&] { conv2d_forward(g, x.data(), w.data(), nullptr, y.data()); }));
+  print_timing("k_backward_input", time_ms([&] { conv2d_backward_input(g, dy.data(), w.data(), dx.data()); }));
+  print_timing("k_backward_weight", time_ms([&] { conv2d_backward_weight(g, x.data(), dy.data(), dw.data()); }));
+  print_timing("k_bias", time_ms([&] { conv_bias_backward(dy.data(), N, Co, P, db.data()); }));
+  print_timing("im2col", time_ms([&] {
+                 over_batch(N, K * P, [&](int64_t n, real* col) { im2col(patch, x.data() + n * x_image, col); });
+               }));
+  print_timing("col2im", time_ms([&] {
+                 over_batch(N, 0, [&](int64_t n, real*) {
+                   col2im(patch, cols.data() + n * K * P, dx.data() + n * x_image);
+                 });
+               }));
+  // y_n [Co, P] = w [Co, K] · col_n [K, P]
+  print_timing("gemm_forward", time_ms([&] {
+                 over_batch(N, 0, [&](int64_t n, real*) {
+                   gemm(false, false, Co, P, K, w.data(), cols.data() + n * K * P, 0, y.data() + n * y_image);
+                 });
+               }));
+  // col_n [K, P] = w^T · dy_n (written over the column matrices: their values do not matter here)
+  print_timing("gemm_backward_input", time_ms([&] {
+                 over_batch(N, 0, [&](int64_t n, real*) {
+                   gemm(true, false, K, P, Co, w.data(), dy.data() + n * y_image, 0, cols.data() + n * K * P);
+                 });
+               }));
+  // dw [Co, K] += dy_n [Co, P] · col_n^T (into one buffer per thread; timing only)
+  print_timing("gemm_backward_weight",
+               time_ms([&] {
+                 over_batch(N, Co * K, [&](int64_t n, real* acc) {
+                   gemm(false, true, Co, K, P, dy.data() + n * y_image, cols.data() + n * K * P, 1, acc);
+                 });
+               }),
+               true);
+  std::printf("}}\n");
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: st_bench_conv [--case NAME|all] [--runs N] [--breakdown]\n  cases:");
+  for (const Case& c : kCases) std::fprintf(stderr, " %s", c.name);
+  std::fprintf(stderr, "\n");
+  return 2;
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   static_assert(sizeof(real) == sizeof(float), "the benchmark is for the float build");
-  Generator gen(42);
-  Tensor x = rand_normal({N, C_IN, H, W}, gen).set_requires_grad(true);
-  Tensor w = rand_normal({C_OUT, C_IN, K, K}, gen, 0, 1.0 / std::sqrt(double(C_IN * K * K))).set_requires_grad(true);
-  const Conv2dOptions opt = Conv2dOptions::make(STRIDE, PAD);
-  const int64_t h_out = (H + 2 * PAD - K) / STRIDE + 1, w_out = (W + 2 * PAD - K) / STRIDE + 1;
-
-  // Check before timing.
-  double max_err = 0, max_ref = 0;
-  {
-    NoGradGuard ng;
-    const Tensor out = conv2d(x, w, Tensor(), opt);
-    if (out.shape() != Shape{N, C_OUT, h_out, w_out}) {
-      std::fprintf(stderr, "conv2d output shape %s, expected [%ld, %ld, %ld, %ld]\n", shape_str(out.shape()).c_str(),
-                   long(N), long(C_OUT), long(h_out), long(w_out));
-      return 1;
-    }
-    Conv2dGeometry geo;
-    geo.batch = N, geo.in_channels = C_IN, geo.in_h = H, geo.in_w = W;
-    geo.out_channels = C_OUT, geo.kernel_h = geo.kernel_w = K;
-    geo.stride_h = geo.stride_w = STRIDE, geo.pad_h = geo.pad_w = PAD;
-    geo.out_h = h_out, geo.out_w = w_out;
-    std::vector<real> ref(out.numel());
-    conv2d_reference(geo, x.data(), w.data(), nullptr, ref.data());
-    const float* o = out.data();
-    for (size_t i = 0; i < ref.size(); ++i) {
-      max_err = std::max(max_err, std::fabs(double(o[i]) - ref[i]));
-      max_ref = std::max(max_ref, std::fabs(double(ref[i])));
-    }
-    if (!(max_err <= 1e-5 * std::max(1.0, max_ref))) {
-      std::fprintf(stderr, "conv2d differs from the direct loop: max |error| %g (max |ref| %g)\n", max_err, max_ref);
-      return 1;
-    }
+  std::string which = "all";
+  bool with_breakdown = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--case" && i + 1 < argc)
+      which = argv[++i];
+    else if (a == "--runs" && i + 1 < argc)
+      g_runs = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--breakdown")
+      with_breakdown = true;
+    else
+      return usage();
   }
 
-  const Tensor ones = Tensor::ones({N, C_OUT, h_out, w_out});
-  const double ms_fwd = median_ms([&] { conv2d(x, w, Tensor(), opt); });
-  const double ms_fwd_bwd = median_ms([&] {
-    x.zero_grad();
-    w.zero_grad();
-    conv2d(x, w, Tensor(), opt).backward(ones);
-  });
+  bool found = false;
+  for (const Case& c : kCases) {
+    if (which != "all" && which != c.name) continue;
+    found = true;
+    Generator gen(42);
+    Tensor x = rand_normal({N, c.c_in, c.h, c.w}, gen).set_requires_grad(true);
+    Tensor w = rand_normal({c.c_out, c.c_in, c.k, c.k}, gen, 0, 1.0 / std::sqrt(double(c.c_in * c.k * c.k)))
+                   .set_requires_grad(true);
+    if (!check(c, x, w)) return 1;
 
-  const double flops_fwd = 2.0 * N * C_OUT * h_out * w_out * C_IN * K * K;
-  std::printf(
-      "{\"impl\": \"strassennets\", \"threads\": %d, \"x\": [%ld, %ld, %ld, %ld], \"weight\": [%ld, %ld, %ld, %ld], "
-      "\"stride\": %ld, \"pad\": %ld, \"check_max_abs_err\": %.3g, \"ms_fwd\": %.3f, \"ms_fwd_bwd\": %.3f, "
-      "\"gflops_fwd\": %.2f, \"gflops_fwd_bwd\": %.2f}\n",
-      omp_get_max_threads(), long(N), long(C_IN), long(H), long(W), long(C_OUT), long(C_IN), long(K), long(K),
-      long(STRIDE), long(PAD), max_err, ms_fwd, ms_fwd_bwd, flops_fwd / (ms_fwd * 1e6),
-      3 * flops_fwd / (ms_fwd_bwd * 1e6));
+    const Conv2dOptions opt = Conv2dOptions::make(c.stride, c.pad);
+    const Conv2dGeometry g = geometry(c, N);
+    const Tensor ones = Tensor::ones({N, c.c_out, g.out_h, g.out_w});
+    const Timing fwd = time_ms([&] { conv2d(x, w, Tensor(), opt); });
+    const Timing fwd_bwd = time_ms([&] {
+      x.zero_grad();
+      w.zero_grad();
+      conv2d(x, w, Tensor(), opt).backward(ones);
+    });
+    const double flops_fwd = 2.0 * N * c.c_out * g.out_plane() * c.c_in * c.k * c.k;
+    std::printf(
+        "{\"impl\": \"strassennets\", \"case\": \"%s\", \"threads\": %d, \"x\": [%ld, %ld, %ld, %ld], "
+        "\"weight\": [%ld, %ld, %ld, %ld], \"stride\": %ld, \"pad\": %ld, ",
+        c.name, omp_get_max_threads(), long(N), long(c.c_in), long(c.h), long(c.w), long(c.c_out), long(c.c_in),
+        long(c.k), long(c.k), long(c.stride), long(c.pad));
+    print_timing("ms_fwd", fwd);
+    print_timing("ms_fwd_bwd", fwd_bwd);
+    std::printf("\"gflops_fwd\": %.2f, \"gflops_fwd_bwd\": %.2f}\n", flops_fwd / (fwd.median * 1e6),
+                3 * flops_fwd / (fwd_bwd.median * 1e6));
+    std::fflush(stdout);
+    if (with_breakdown) breakdown(c, x, w);
+    std::fflush(stdout);
+  }
+  if (!found) return usage();
   return 0;
 }
