@@ -4,8 +4,8 @@
    bench_conv_torch.py [--case NAME|all] [--runs N]
 
 Each case: x [128, C_in, H, W] and weight [C_out, C_in, k, k] both requiring grad, no bias,
-float32, torch.set_num_threads(2); forward, and forward + backward seeded with ones; median (and
-minimum) of --runs runs (default 30) after 3 warm-ups. GFLOP/s counts F = 2*N*Cout*Hout*Wout*Cin*k*k
+float32, torch.set_num_threads($OMP_NUM_THREADS, default 2); forward, and forward + backward seeded with ones; median (and
+minimum) of --runs runs (default 30) after 3 warm-ups, and the median CPU time of the process. GFLOP/s counts F = 2*N*Cout*Hout*Wout*Cin*k*k
 for the forward and 3F for forward+backward. Run with Debian's torch (/usr/bin/python3); give
 OpenBLAS its best with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
 OPENBLAS_CORETYPE=SkylakeX (compare_conv.sh does). Also reports whether oneDNN (mkldnn) is
@@ -13,6 +13,7 @@ available and which ATen convolution kernel ran.
 """
 import argparse
 import json
+import os
 import time
 
 import torch
@@ -33,17 +34,23 @@ CASES = {
 WARMUP = 3
 
 
+def median(v):
+    v = sorted(v)
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
 def time_ms(f, runs):
+    """Median and minimum wall time, and median CPU time of the process (all threads), in ms."""
     for _ in range(WARMUP):
         f()
-    ms = []
+    ms, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         f()
         ms.append((time.perf_counter() - t0) * 1e3)
-    ms.sort()
-    m = len(ms) // 2
-    return (ms[m] if len(ms) % 2 else (ms[m - 1] + ms[m]) / 2), ms[0]
+        cpu.append((time.process_time() - c0) * 1e3)
+    return median(ms), min(ms), median(cpu)
 
 
 def run_case(name, runs):
@@ -72,7 +79,8 @@ def run_case(name, runs):
         w.grad = None
         F.conv2d(x, w, None, stride, pad).backward(ones)
 
-    (ms_fwd, ms_fwd_min), (ms_fwd_bwd, ms_fwd_bwd_min) = time_ms(fwd, runs), time_ms(fwd_bwd, runs)
+    (ms_fwd, ms_fwd_min, ms_fwd_cpu), (ms_fwd_bwd, ms_fwd_bwd_min, ms_fwd_bwd_cpu) = time_ms(fwd, runs), time_ms(
+        fwd_bwd, runs)
     flops_fwd = 2.0 * N * c_out * out.shape[2] * out.shape[3] * c_in * k * k
     print(json.dumps({
         "impl": "pytorch " + torch.__version__, "case": name,
@@ -81,8 +89,9 @@ def run_case(name, runs):
         "kernels": kernels,
         "x": [N, c_in, h, w_], "weight": [c_out, c_in, k, k], "stride": stride, "pad": pad,
         "check_max_abs_err": float("%.3g" % max_err),
-        "ms_fwd": round(ms_fwd, 3), "ms_fwd_min": round(ms_fwd_min, 3),
+        "ms_fwd": round(ms_fwd, 3), "ms_fwd_min": round(ms_fwd_min, 3), "ms_fwd_cpu": round(ms_fwd_cpu, 3),
         "ms_fwd_bwd": round(ms_fwd_bwd, 3), "ms_fwd_bwd_min": round(ms_fwd_bwd_min, 3),
+        "ms_fwd_bwd_cpu": round(ms_fwd_bwd_cpu, 3),
         "gflops_fwd": round(flops_fwd / (ms_fwd * 1e6), 2),
         "gflops_fwd_bwd": round(3 * flops_fwd / (ms_fwd_bwd * 1e6), 2),
     }), flush=True)
@@ -93,7 +102,7 @@ def main():
     ap.add_argument("--case", default="all", choices=["all"] + list(CASES))
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     torch.manual_seed(42)
     for name in CASES:
         if args.case in ("all", name):

@@ -79,4 +79,84 @@ void col2im(const PatchGeometry& g, const real* col, real* x) {
   }
 }
 
+ShiftedLayout::ShiftedLayout(const PatchGeometry& g)
+    : phases(std::min(g.stride_h, g.kernel_h)),
+      rows(g.out_h + (g.kernel_h - 1) / g.stride_h),
+      channels(g.channels),
+      out_w(g.out_w),
+      stride_h(g.stride_h) {}
+
+namespace {
+
+// Calls row(dst, inside, src, lo, hi) for every S row: dst is the row (out_w values); inside is
+// false where the whole row lies in the padding; else [lo, hi) are the columns ow whose sample
+// lies in the image, and that sample is x[src + ow * s_w].
+template <class RowFn, class Real>
+void for_each_shifted_row(const PatchGeometry& g, Real* s, RowFn&& row) {
+  const ShiftedLayout L(g);
+  for (int64_t j = 0; j < g.kernel_w; ++j) {
+    int64_t lo, hi;
+    valid_range(g.width, g.out_w, g.stride_w, g.pad_w, j, lo, hi);
+    for (int64_t c = 0; c < g.channels; ++c)
+      for (int64_t ph = 0; ph < L.phases; ++ph)
+        for (int64_t hq = 0; hq < L.rows; ++hq) {
+          Real* dst = s + L.offset(c, ph, j) + hq * g.out_w;
+          const int64_t h = hq * g.stride_h + ph - g.pad_h;
+          const bool inside = h >= 0 && h < g.height && lo < hi;
+          row(dst, inside, (c * g.height + h) * g.width - g.pad_w + j, lo, hi);
+        }
+  }
+}
+
+// The row copies below take the stride as a template argument for the common strides 1 and 2, so
+// that the compiler vectorises the strided loads and stores (a loop over a run-time stride stays
+// scalar).
+template <int64_t SW>
+void shifted_image_impl(const PatchGeometry& g, const real* x, real* s, int64_t stride_w) {
+  const int64_t Wo = g.out_w, sw = SW ? SW : stride_w;
+  for_each_shifted_row(g, s, [&](real* dst, bool inside, int64_t src, int64_t lo, int64_t hi) {
+    if (!inside) lo = hi = Wo;
+    for (int64_t ow = 0; ow < lo; ++ow) dst[ow] = 0;
+    if (lo < hi) {
+      const real* xr = x + src + lo * sw;  // the sample of column lo
+      real* d = dst + lo;
+      const int64_t n = hi - lo;
+      for (int64_t t = 0; t < n; ++t) d[t] = xr[t * sw];
+    }
+    for (int64_t ow = hi; ow < Wo; ++ow) dst[ow] = 0;
+  });
+}
+
+template <int64_t SW>
+void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x, int64_t stride_w) {
+  const int64_t sw = SW ? SW : stride_w;
+  for_each_shifted_row(g, s, [&](const real* row, bool inside, int64_t src, int64_t lo, int64_t hi) {
+    if (!inside) return;
+    real* xr = x + src + lo * sw;
+    const real* r = row + lo;
+    const int64_t n = hi - lo;
+    for (int64_t t = 0; t < n; ++t) xr[t * sw] += r[t];
+  });
+}
+
+}  // namespace
+
+void shifted_image(const PatchGeometry& g, const real* x, real* s) {
+  if (g.stride_w == 1)
+    shifted_image_impl<1>(g, x, s, 1);
+  else if (g.stride_w == 2)
+    shifted_image_impl<2>(g, x, s, 2);
+  else
+    shifted_image_impl<0>(g, x, s, g.stride_w);
+}
+
+void shifted_image_add(const PatchGeometry& g, const real* s, real* x) {
+  if (g.stride_w == 1)
+    shifted_image_add_impl<1>(g, s, x, 1);
+  else if (g.stride_w == 2)
+    shifted_image_add_impl<2>(g, s, x, 2);
+  else
+    shifted_image_add_impl<0>(g, s, x, g.stride_w);
+}
+
 }  // namespace st
