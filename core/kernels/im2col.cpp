@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 namespace st {
 
@@ -88,54 +89,61 @@ ShiftedLayout::ShiftedLayout(const PatchGeometry& g)
 
 namespace {
 
-// Calls row(dst, inside, src, lo, hi) for every S row: dst is the row (out_w values); inside is
-// false where the whole row lies in the padding; else [lo, hi) are the columns ow whose sample
-// lies in the image, and that sample is x[src + ow * s_w].
-template <class RowFn, class Real>
-void for_each_shifted_row(const PatchGeometry& g, Real* s, RowFn&& row) {
-  const ShiftedLayout L(g);
-  for (int64_t j = 0; j < g.kernel_w; ++j) {
-    int64_t lo, hi;
-    valid_range(g.width, g.out_w, g.stride_w, g.pad_w, j, lo, hi);
-    for (int64_t c = 0; c < g.channels; ++c)
-      for (int64_t ph = 0; ph < L.phases; ++ph)
-        for (int64_t hq = 0; hq < L.rows; ++hq) {
-          Real* dst = s + L.offset(c, ph, j) + hq * g.out_w;
-          const int64_t h = hq * g.stride_h + ph - g.pad_h;
-          const bool inside = h >= 0 && h < g.height && lo < hi;
-          row(dst, inside, (c * g.height + h) * g.width - g.pad_w + j, lo, hi);
-        }
-  }
+// Both shifted-image kernels walk the padded rows hp of each channel once: the padded row (the
+// image row h = hp - p_h between p_w zeros on either side, or all zeros in the padding) goes into
+// a small buffer, and each kernel column j takes its S row from there as the fixed-length run
+// buf[ow*s_w + j], ow < out_w: no bounds checks, no partial runs. The stride is a template
+// argument for the common strides 1 and 2 so that those runs vectorise.
+struct PaddedRow {
+  std::vector<real> buf;
+  explicit PaddedRow(const PatchGeometry& g) : buf(g.width + 2 * g.pad_w + g.kernel_w, real(0)) {}
+};
+
+// Calls f(c, h, ph, hq) for every S row group: padded row hq*s_h + ph of channel c, whose image row
+// is h (outside [0, height) in the padding).
+template <class F>
+void for_each_padded_row(const PatchGeometry& g, const ShiftedLayout& L, F&& f) {
+  for (int64_t c = 0; c < g.channels; ++c)
+    for (int64_t hq = 0; hq < L.rows; ++hq)
+      for (int64_t ph = 0; ph < L.phases; ++ph) f(c, hq * g.stride_h + ph - g.pad_h, ph, hq);
 }
 
-// The row copies below take the stride as a template argument for the common strides 1 and 2, so
-// that the compiler vectorises the strided loads and stores (a loop over a run-time stride stays
-// scalar).
 template <int64_t SW>
-void shifted_image_impl(const PatchGeometry& g, const real* x, real* s, int64_t stride_w) {
-  const int64_t Wo = g.out_w, sw = SW ? SW : stride_w;
-  for_each_shifted_row(g, s, [&](real* dst, bool inside, int64_t src, int64_t lo, int64_t hi) {
-    if (!inside) lo = hi = Wo;
-    for (int64_t ow = 0; ow < lo; ++ow) dst[ow] = 0;
-    if (lo < hi) {
-      const real* xr = x + src + lo * sw;  // the sample of column lo
-      real* d = dst + lo;
-      const int64_t n = hi - lo;
-      for (int64_t t = 0; t < n; ++t) d[t] = xr[t * sw];
+void shifted_image_impl(const PatchGeometry& g, const real* x, real* s) {
+  const ShiftedLayout L(g);
+  const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
+  PaddedRow row(g);
+  real* buf = row.buf.data();
+  for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
+    const bool inside = h >= 0 && h < g.height;
+    if (inside)
+      std::memcpy(buf + pw, x + (c * g.height + h) * W, sizeof(real) * W);
+    else
+      std::fill(buf + pw, buf + pw + W, real(0));
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      real* dst = s + L.offset(c, ph, j) + hq * Wo;
+      const real* src = buf + j;
+      for (int64_t ow = 0; ow < Wo; ++ow) dst[ow] = src[ow * sw];
     }
-    for (int64_t ow = hi; ow < Wo; ++ow) dst[ow] = 0;
   });
 }
 
 template <int64_t SW>
-void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x, int64_t stride_w) {
-  const int64_t sw = SW ? SW : stride_w;
-  for_each_shifted_row(g, s, [&](const real* row, bool inside, int64_t src, int64_t lo, int64_t hi) {
-    if (!inside) return;
-    real* xr = x + src + lo * sw;
-    const real* r = row + lo;
-    const int64_t n = hi - lo;
-    for (int64_t t = 0; t < n; ++t) xr[t * sw] += r[t];
+void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x) {
+  const ShiftedLayout L(g);
+  const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
+  PaddedRow row(g);
+  real* buf = row.buf.data();
+  for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
+    if (h < 0 || h >= g.height) return;
+    std::fill(row.buf.begin(), row.buf.end(), real(0));
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const real* src = s + L.offset(c, ph, j) + hq * Wo;
+      real* dst = buf + j;
+      for (int64_t ow = 0; ow < Wo; ++ow) dst[ow * sw] += src[ow];
+    }
+    real* xr = x + (c * g.height + h) * W;
+    for (int64_t w = 0; w < W; ++w) xr[w] += buf[pw + w];
   });
 }
 
@@ -143,20 +151,20 @@ void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x, int6
 
 void shifted_image(const PatchGeometry& g, const real* x, real* s) {
   if (g.stride_w == 1)
-    shifted_image_impl<1>(g, x, s, 1);
+    shifted_image_impl<1>(g, x, s);
   else if (g.stride_w == 2)
-    shifted_image_impl<2>(g, x, s, 2);
+    shifted_image_impl<2>(g, x, s);
   else
-    shifted_image_impl<0>(g, x, s, g.stride_w);
+    shifted_image_impl<0>(g, x, s);
 }
 
 void shifted_image_add(const PatchGeometry& g, const real* s, real* x) {
   if (g.stride_w == 1)
-    shifted_image_add_impl<1>(g, s, x, 1);
+    shifted_image_add_impl<1>(g, s, x);
   else if (g.stride_w == 2)
-    shifted_image_add_impl<2>(g, s, x, 2);
+    shifted_image_add_impl<2>(g, s, x);
   else
-    shifted_image_add_impl<0>(g, s, x, g.stride_w);
+    shifted_image_add_impl<0>(g, s, x);
 }
 
 }  // namespace st
