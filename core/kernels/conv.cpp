@@ -31,18 +31,22 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 // The register tile: C[MR, NV*kPacket] = init + sum over d < depth of A(r, d) * B(d, :), with
 //   A(r, d) = a[d*MR + r]         (A packed [depth][MR])        unless A_ROWS, then arow[r][d];
 //   B(d, :) = b + boff[d]         (rows anywhere, e.g. in S)    unless !B_OFFS, then b + d*ldb;
+// C's rows are ldc apart, or at crow[r] when C_ROWS;
 // init = C itself when load_c, else 0, plus row_init[r] when row_init is given. A is broadcast,
 // B read in packets; every pointer must have the full tile behind it (callers pad their buffers).
-template <int MR, int NV, bool A_ROWS, bool B_OFFS>
+template <int MR, int NV, bool A_ROWS, bool B_OFFS, bool C_ROWS = false>
 inline void tile(int64_t depth, const real* a, const real* const* arow, const real* b, const int64_t* boff,
-                 int64_t ldb, real* c, int64_t ldc, bool load_c, const real* row_init) {
+                 int64_t ldb, real* c, int64_t ldc, bool load_c, const real* row_init, real* const* crow = nullptr) {
   using namespace Eigen::internal;
+  real* cr[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) cr[r] = C_ROWS ? crow[r] : c + r * ldc;
   Packet acc[MR][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      Packet init = load_c ? ploadu<Packet>(c + r * ldc + v * kPacket) : pset1<Packet>(real(0));
+      Packet init = load_c ? ploadu<Packet>(cr[r] + v * kPacket) : pset1<Packet>(real(0));
       if (row_init) init = padd(init, pset1<Packet>(row_init[r]));
       acc[r][v] = init;
     }
@@ -64,7 +68,7 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) pstoreu(c + r * ldc + v * kPacket, acc[r][v]);
+    for (int v = 0; v < NV; ++v) pstoreu(cr[r] + v * kPacket, acc[r][v]);
 }
 
 // Per-thread scratch that grows and is kept between calls (no allocation in the steady state).
@@ -173,21 +177,31 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
 }
 
 // dx += conv2d input gradient through the columns: per image and panel, col_g [K, kPanel] =
-// w_g^T · dy_g[:, panel] (depth Co), added row by row into dS (each col row is a run of dS, as
-// in S), and dS folded onto dx_n by shifted_image_add. For strides other than 1.
+// w_g^T · dy_g[:, panel] (depth Co) is added row by row into dS (each col row is a run of dS, as
+// in S), and dS folded onto dx_n by shifted_image_add. Used for strides other than 1.
+// The col rows go in the order (i, j, ci) rather than (ci, i, j): then the kMR rows of a block
+// belong to kMR different channels (when Ci >= kMR), so their runs of dS are disjoint and the
+// register tile can add its result straight into dS. Other blocks, and the last partial panel, go
+// through a small buffer and are added row by row.
 void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const real* w, real* dx) {
-  const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
+  const int64_t G = g.groups, Ci = g.group_in(), Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
   const int64_t K_pad = round_up(K, kMR), blocks = K_pad / kMR;
+  const int64_t kk_size = g.kernel_h * g.kernel_w;
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
   const PatchGeometry patch = g.patch();
   const int64_t s_size = ShiftedLayout(patch).size(g.kernel_w);
   const std::vector<int64_t> off = shifted_offsets(g);
-  // wt [G][blocks][Co][kMR]: wt[gi][bi][co][r] = w[gi*Co + co][bi*kMR + r], zero past K.
+  // perm[t] = the col row (ci*kH + i)*kW + j at position t = (i*kW + j)*Ci + ci.
+  std::vector<int64_t> perm(K);
+  for (int64_t ci = 0; ci < Ci; ++ci)
+    for (int64_t ij = 0; ij < kk_size; ++ij) perm[ij * Ci + ci] = ci * kk_size + ij;
+  // wt [G][blocks][Co][kMR]: wt[gi][bi][co][r] = w[gi*Co + co][perm[bi*kMR + r]], zero past K.
   std::vector<real> wt(G * blocks * Co * kMR, real(0));
   for (int64_t gi = 0; gi < G; ++gi)
     for (int64_t co = 0; co < Co; ++co)
-      for (int64_t k = 0; k < K; ++k)
-        wt[((gi * blocks + k / kMR) * Co + co) * kMR + k % kMR] = w[(gi * Co + co) * K + k];
+      for (int64_t t = 0; t < K; ++t)
+        wt[((gi * blocks + t / kMR) * Co + co) * kMR + t % kMR] = w[(gi * Co + co) * K + perm[t]];
+  const bool direct_blocks = Ci >= kMR;  // a full block then holds kMR distinct channels
   // Row offsets of B = dy_g read in place (rows P apart) or from the padded copy (kPanel apart).
   std::vector<int64_t> rows_p(Co), rows_panel(Co);
   for (int64_t co = 0; co < Co; ++co) rows_p[co] = co * P, rows_panel[co] = co * kPanel;
@@ -215,12 +229,19 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
         }
         for (int64_t gi = 0; gi < G; ++gi) {
           const real* bg = bsrc + gi * Co * (np < kPanel ? kPanel : P);
+          const int64_t* row_off = off.data() + gi * K;
           for (int64_t bi = 0; bi < blocks; ++bi) {
-            tile<kMR, kNV, false, true>(Co, wt.data() + (gi * blocks + bi) * Co * kMR, nullptr, bg, boff, 0, col,
-                                        kPanel, false, nullptr);
+            const real* a = wt.data() + (gi * blocks + bi) * Co * kMR;
             const int64_t rows = std::min<int64_t>(kMR, K - bi * kMR);
+            if (direct_blocks && rows == kMR && np == kPanel) {
+              real* crow[kMR];
+              for (int r = 0; r < kMR; ++r) crow[r] = dS + row_off[perm[bi * kMR + r]] + p0;
+              tile<kMR, kNV, false, true, true>(Co, a, nullptr, bg, boff, 0, nullptr, 0, true, nullptr, crow);
+              continue;
+            }
+            tile<kMR, kNV, false, true>(Co, a, nullptr, bg, boff, 0, col, kPanel, false, nullptr);
             for (int64_t r = 0; r < rows; ++r) {
-              real* d = dS + off[gi * K + bi * kMR + r] + p0;
+              real* d = dS + row_off[perm[bi * kMR + r]] + p0;
               const real* c = col + r * kPanel;
               for (int64_t q = 0; q < np; ++q) d[q] += c[q];
             }
@@ -342,15 +363,17 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
     for (int64_t n = begin; n < end; ++n) {
       shifted_image(patch, x + n * x_image, S);
       const real* dyn = dy + n * y_image;
-      for (int64_t gi = 0; gi < G; ++gi) {
-        real* d = dyt + gi * P * Co_pad;
-        for (int64_t co = 0; co < Co; ++co) {
-          const real* src = dyn + (gi * Co + co) * P;
-          for (int64_t q = 0; q < P; ++q) d[q * Co_pad + co] = src[q];
+      // The transpose goes 16 positions at a time, so that the rows of dyt it writes stay in L1.
+      for (int64_t gi = 0; gi < G; ++gi)
+        for (int64_t q0 = 0; q0 < P; q0 += 16) {
+          const int64_t q1 = std::min(P, q0 + 16);
+          real* d = dyt + gi * P * Co_pad;
+          for (int64_t co = 0; co < Co; ++co) {
+            const real* src = dyn + (gi * Co + co) * P;
+            for (int64_t q = q0; q < q1; ++q) d[q * Co_pad + co] = src[q];
+          }
+          for (int64_t q = q0; q < q1; ++q) std::fill(d + q * Co_pad + Co, d + (q + 1) * Co_pad, real(0));
         }
-        for (int64_t co = Co; co < Co_pad; ++co)
-          for (int64_t q = 0; q < P; ++q) d[q * Co_pad + co] = 0;
-      }
       for (int64_t gi = 0; gi < G; ++gi)
         for (int64_t k0 = 0; k0 < K_pad; k0 += kMR) {
           const real* arow[kMR];
