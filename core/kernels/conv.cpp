@@ -32,7 +32,8 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 //   A(r, d) = a[d*MR + r]         (A packed [depth][MR])        unless A_ROWS, then arow[r][d];
 //   B(d, :) = b + boff[d]         (rows anywhere, e.g. in S)    unless !B_OFFS, then b + d*ldb;
 // C's rows are ldc apart, or at crow[r] when C_ROWS;
-// init = C itself when load_c, else 0, plus row_init[r] when row_init is given. A is broadcast,
+// init = row_init[r] when row_init is given, else 0, and C's old values are added when load_c.
+// A is broadcast,
 // B read in packets; every pointer must have the full tile behind it (callers pad their buffers).
 template <int MR, int NV, bool A_ROWS, bool B_OFFS, bool C_ROWS = false>
 inline void tile(int64_t depth, const real* a, const real* const* arow, const real* b, const int64_t* boff,
@@ -45,11 +46,7 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      Packet init = load_c ? ploadu<Packet>(cr[r] + v * kPacket) : pset1<Packet>(real(0));
-      if (row_init) init = padd(init, pset1<Packet>(row_init[r]));
-      acc[r][v] = init;
-    }
+    for (int v = 0; v < NV; ++v) acc[r][v] = pset1<Packet>(row_init ? row_init[r] : real(0));
   const real* ar[MR];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) ar[r] = A_ROWS ? arow[r] : a + r;
@@ -65,10 +62,16 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
       for (int v = 0; v < NV; ++v) acc[r][v] = pmadd(av, bv[v], acc[r][v]);
     }
   }
+  // C is added at the end rather than loaded first: its loads (often cache misses, in an output
+  // that is accumulated into) then overlap the products instead of holding up every chain.
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) pstoreu(cr[r] + v * kPacket, acc[r][v]);
+    for (int v = 0; v < NV; ++v) {
+      Packet out = acc[r][v];
+      if (load_c) out = padd(out, ploadu<Packet>(cr[r] + v * kPacket));
+      pstoreu(cr[r] + v * kPacket, out);
+    }
 }
 
 // Per-thread scratch that grows and is kept between calls (no allocation in the steady state).
