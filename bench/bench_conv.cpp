@@ -14,8 +14,8 @@
 //   proj_16_32  [128,16,32,32] -> [128,32,16,16], 1x1 stride 2 pad 0  (projection shortcut)
 //   proj_32_64  [128,32,16,16] -> [128,64,8,8],   1x1 stride 2 pad 0
 // Before timing, each case checks the kernels (forward, input and weight gradients) on the first
-// 8 images against the naive direct loops of core/kernels/conv_reference.h, and the program exits
-// non-zero on a mismatch. Each measurement is the median (and the minimum) of --runs runs
+// 8 images against the naive direct loops of core/kernels/conv_reference.h, as do ten small
+// irregular shapes that reach the kernels' other paths; the program exits non-zero on a mismatch. Each measurement is the median (and the minimum) of --runs runs
 // (default 30) after 3 warm-ups; on a busy machine the minimum is the steadier of the two.
 //
 // --breakdown adds, per case, the time of each kernel called on its own through core/kernels/conv.h
@@ -121,21 +121,55 @@ bool close(const char* what, const Case& c, const std::vector<real>& a, const st
   return false;
 }
 
-// The kernels on the first `batch` images against conv2d_reference / conv2d_backward_reference.
-bool check(const Case& c, const Tensor& x, const Tensor& w) {
-  const Conv2dGeometry g = geometry(c, 8);
+// The kernels of geometry g on inputs x and w against conv2d_reference / conv2d_backward_reference.
+bool check_geometry(const char* name, const Conv2dGeometry& g, const real* x, const real* w) {
   const int64_t x_size = g.batch * g.in_channels * g.in_plane(), y_size = g.batch * g.out_channels * g.out_plane();
   const int64_t w_size = g.out_channels * g.patch_size();
   Generator gen(7);
   const Tensor dy = rand_normal({y_size}, gen);
   std::vector<real> y(y_size), y_ref(y_size), dx(x_size, 0), dx_ref(x_size), dw(w_size, 0), dw_ref(w_size);
-  conv2d_forward(g, x.data(), w.data(), nullptr, y.data());
-  conv2d_backward_input(g, dy.data(), w.data(), dx.data());
-  conv2d_backward_weight(g, x.data(), dy.data(), dw.data());
-  conv2d_reference(g, x.data(), w.data(), nullptr, y_ref.data());
-  conv2d_backward_reference(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), nullptr);
+  conv2d_forward(g, x, w, nullptr, y.data());
+  conv2d_backward_input(g, dy.data(), w, dx.data());
+  conv2d_backward_weight(g, x, dy.data(), dw.data());
+  conv2d_reference(g, x, w, nullptr, y_ref.data());
+  conv2d_backward_reference(g, x, w, dy.data(), dx_ref.data(), dw_ref.data(), nullptr);
+  const Case c{name, 0, 0, 0, 0, 0, 0, 0};
   return close("forward", c, y, y_ref) && close("input gradient", c, dx, dx_ref) &&
          close("weight gradient", c, dw, dw_ref);
+}
+
+// Irregular shapes that reach the kernels' other paths and edge cases (partial panels and row
+// blocks, groups, padding 0 and 2, strides 2 and 3, wide rows), checked once before any timing.
+bool check_irregular() {
+  struct Irregular {
+    const char* name;
+    int64_t n, c_in, h, w, c_out, k, stride, pad, groups;
+  };
+  const Irregular shapes[] = {
+      {"irregular s2 9x11", 3, 16, 9, 11, 24, 3, 2, 1, 1},     {"irregular s1 7x7 Ci 8", 3, 8, 7, 7, 8, 3, 1, 1, 1},
+      {"irregular s1 pad 2", 5, 16, 10, 6, 16, 3, 1, 2, 1},    {"irregular s1 pad 0", 3, 16, 9, 7, 20, 3, 1, 0, 1},
+      {"irregular k5 s2 groups 2", 2, 16, 13, 13, 32, 5, 2, 2, 2}, {"irregular 1x1 s2", 3, 24, 9, 9, 16, 1, 2, 0, 1},
+      {"irregular s3 wide", 2, 16, 7, 50, 16, 3, 3, 1, 1},     {"irregular s2 wide", 2, 16, 8, 40, 16, 3, 2, 1, 1},
+      {"irregular Ci 3", 3, 3, 11, 13, 16, 3, 1, 1, 1},        {"irregular s1 groups 4", 2, 32, 6, 10, 32, 3, 1, 1, 4},
+  };
+  for (const Irregular& s : shapes) {
+    Conv2dGeometry g;
+    g.batch = s.n, g.in_channels = s.c_in, g.in_h = s.h, g.in_w = s.w;
+    g.out_channels = s.c_out, g.kernel_h = g.kernel_w = s.k;
+    g.stride_h = g.stride_w = s.stride, g.pad_h = g.pad_w = s.pad, g.groups = s.groups;
+    g.out_h = (s.h + 2 * s.pad - s.k) / s.stride + 1;
+    g.out_w = (s.w + 2 * s.pad - s.k) / s.stride + 1;
+    Generator gen(11);
+    const Tensor x = rand_normal({g.batch * g.in_channels * g.in_plane()}, gen);
+    const Tensor w = rand_normal({g.out_channels * g.patch_size()}, gen);
+    if (!check_geometry(s.name, g, x.data(), w.data())) return false;
+  }
+  return true;
+}
+
+// The kernels on the first 8 images against conv2d_reference / conv2d_backward_reference.
+bool check(const Case& c, const Tensor& x, const Tensor& w) {
+  return check_geometry(c.name, geometry(c, 8), x.data(), w.data());
 }
 
 void print_timing(const char* key, const Timing& t, bool last = false) {
@@ -228,6 +262,7 @@ int main(int argc, char** argv) {
       return usage();
   }
 
+  if (!check_irregular()) return 1;
   bool found = false;
   for (const Case& c : kCases) {
     if (which != "all" && which != c.name) continue;
