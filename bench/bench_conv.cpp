@@ -19,9 +19,11 @@
 // (default 30) after 3 warm-ups; on a busy machine the minimum is the steadier of the two.
 //
 // --breakdown adds, per case, the time of each kernel called on its own through core/kernels/conv.h
-// (forward, input gradient, weight gradient, bias gradient) and of the building blocks of the
-// im2col path run over the batch on all threads as the kernels would (im2col, col2im, and the three
-// GEMMs at their per-image sizes), so that the op's time can be split by stage.
+// (forward, input gradient, weight gradient, bias gradient), of the kernels' data-movement stages
+// (shifted_image and its adjoint shifted_image_add, core/kernels/im2col.h; the rest of a kernel is
+// its GEMM), and of the stages of the previous im2col + Eigen GEMM implementation (im2col, the
+// three GEMMs, col2im), which remain as building blocks, so that before and after can be compared
+// stage by stage. Every stage runs over the batch on all threads with per-thread buffers.
 //
 // FLOPs: forward F = 2*N*C_out*H_out*W_out*C_in*k*k; backward (input and weight gradients) 2F;
 // so GFLOP/s of forward+backward is 3F / time. Threads: OpenMP's default (set OMP_NUM_THREADS).
@@ -177,7 +179,7 @@ void print_timing(const char* key, const Timing& t, bool last = false) {
               last ? "" : ", ");
 }
 
-// Calls f(n, col) for every image on all threads (static chunks), col a per-thread scratch buffer.
+// Calls f(n, buf) for every image on all threads (static chunks), buf a per-thread scratch buffer.
 template <class F>
 void over_batch(int64_t batch, int64_t col_size, F&& f) {
 #pragma omp parallel
@@ -188,49 +190,58 @@ void over_batch(int64_t batch, int64_t col_size, F&& f) {
   }
 }
 
-// The stages of the im2col path, each run on its own over the batch (see the file comment).
+// The breakdown (see the file comment). Every stage runs over the batch on all threads, with
+// per-thread buffers, as the kernels run it.
 void breakdown(const Case& c, const Tensor& x, const Tensor& w) {
   const Conv2dGeometry g = geometry(c, N);
   const PatchGeometry patch = g.patch();
   const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane();
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = Co * P;
+  const int64_t s_size = ShiftedLayout(patch).size(g.kernel_w);
   std::vector<real> y(N * y_image), dx(N * x_image, 0), dw(Co * K, 0), db(Co, 0);
   Generator gen(7);
   const Tensor dy = rand_normal({N * y_image}, gen);
-  // A column matrix per image, filled once, for the GEMMs that read one.
-  std::vector<real> cols(N * K * P);
-  over_batch(N, 0, [&](int64_t n, real*) { im2col(patch, x.data() + n * x_image, cols.data() + n * K * P); });
 
   std::printf("{\"case\": \"%s\", \"breakdown\": {", c.name);
+  // The kernels.
   print_timing("k_forward", time_ms([&] { conv2d_forward(g, x.data(), w.data(), nullptr, y.data()); }));
   print_timing("k_backward_input", time_ms([&] { conv2d_backward_input(g, dy.data(), w.data(), dx.data()); }));
   print_timing("k_backward_weight", time_ms([&] { conv2d_backward_weight(g, x.data(), dy.data(), dw.data()); }));
   print_timing("k_bias", time_ms([&] { conv_bias_backward(dy.data(), N, Co, P, db.data()); }));
-  print_timing("im2col", time_ms([&] {
+  // Their data-movement stages: the shifted image (forward, weight gradient; the stride-1 input
+  // gradient builds it of dy) and its adjoint (the input gradient for other strides); the rest of
+  // each kernel is its register-tile GEMM.
+  print_timing("shifted_image", time_ms([&] {
+                 over_batch(N, s_size, [&](int64_t n, real* s) { shifted_image(patch, x.data() + n * x_image, s); });
+               }));
+  print_timing("shifted_image_add", time_ms([&] {
+                 over_batch(N, s_size, [&](int64_t n, real* s) { shifted_image_add(patch, s, dx.data() + n * x_image); });
+               }));
+  // The previous implementation (im2col + Eigen GEMM per image, col2im), stage by stage, each
+  // stage reading or writing a per-thread column buffer that stays in cache as it did there.
+  print_timing("old_im2col", time_ms([&] {
                  over_batch(N, K * P, [&](int64_t n, real* col) { im2col(patch, x.data() + n * x_image, col); });
                }));
-  print_timing("col2im", time_ms([&] {
-                 over_batch(N, 0, [&](int64_t n, real*) {
-                   col2im(patch, cols.data() + n * K * P, dx.data() + n * x_image);
+  // y_n [Co, P] = w [Co, K] · col [K, P]
+  print_timing("old_gemm_forward", time_ms([&] {
+                 over_batch(N, K * P, [&](int64_t n, real* col) {
+                   gemm(false, false, Co, P, K, w.data(), col, 0, y.data() + n * y_image);
                  });
                }));
-  // y_n [Co, P] = w [Co, K] · col_n [K, P]
-  print_timing("gemm_forward", time_ms([&] {
-                 over_batch(N, 0, [&](int64_t n, real*) {
-                   gemm(false, false, Co, P, K, w.data(), cols.data() + n * K * P, 0, y.data() + n * y_image);
+  // col [K, P] = w^T · dy_n
+  print_timing("old_gemm_backward_input", time_ms([&] {
+                 over_batch(N, K * P, [&](int64_t n, real* col) {
+                   gemm(true, false, K, P, Co, w.data(), dy.data() + n * y_image, 0, col);
                  });
                }));
-  // col_n [K, P] = w^T · dy_n (written over the column matrices: their values do not matter here)
-  print_timing("gemm_backward_input", time_ms([&] {
-                 over_batch(N, 0, [&](int64_t n, real*) {
-                   gemm(true, false, K, P, Co, w.data(), dy.data() + n * y_image, 0, cols.data() + n * K * P);
-                 });
+  print_timing("old_col2im", time_ms([&] {
+                 over_batch(N, K * P, [&](int64_t n, real* col) { col2im(patch, col, dx.data() + n * x_image); });
                }));
-  // dw [Co, K] += dy_n [Co, P] · col_n^T (into one buffer per thread; timing only)
-  print_timing("gemm_backward_weight",
+  // acc [Co, K] += dy_n [Co, P] · col^T (one accumulator per thread, at the end of its buffer)
+  print_timing("old_gemm_backward_weight",
                time_ms([&] {
-                 over_batch(N, Co * K, [&](int64_t n, real* acc) {
-                   gemm(false, true, Co, K, P, dy.data() + n * y_image, cols.data() + n * K * P, 1, acc);
+                 over_batch(N, K * P + Co * K, [&](int64_t n, real* col) {
+                   gemm(false, true, Co, K, P, dy.data() + n * y_image, col, 1, col + K * P);
                  });
                }),
                true);
