@@ -113,6 +113,23 @@ template <int64_t SW>
 void shifted_image_impl(const PatchGeometry& g, const real* x, real* s) {
   const ShiftedLayout L(g);
   const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
+  if (g.kernel_w == 1) {
+    // One S row per image row: sample it directly (the buffer would only add a copy).
+    int64_t lo, hi;
+    valid_range(W, Wo, sw, pw, 0, lo, hi);
+    for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
+      real* dst = s + L.offset(c, ph, 0) + hq * Wo;
+      const bool inside = h >= 0 && h < g.height;
+      const int64_t a = inside ? lo : Wo, z = inside ? hi : Wo;
+      for (int64_t ow = 0; ow < a; ++ow) dst[ow] = 0;
+      if (a < z) {
+        const real* src = x + (c * g.height + h) * W + a * sw - pw;  // the sample of column a
+        for (int64_t t = 0; t < z - a; ++t) dst[a + t] = src[t * sw];
+      }
+      for (int64_t ow = z; ow < Wo; ++ow) dst[ow] = 0;
+    });
+    return;
+  }
   PaddedRow row(g);
   real* buf = row.buf.data();
   for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
@@ -133,6 +150,18 @@ template <int64_t SW>
 void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x) {
   const ShiftedLayout L(g);
   const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
+  if (g.kernel_w == 1) {
+    // One S row per image row: add it straight into the image.
+    int64_t lo, hi;
+    valid_range(W, Wo, sw, pw, 0, lo, hi);
+    for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
+      if (h < 0 || h >= g.height || lo >= hi) return;
+      const real* src = s + L.offset(c, ph, 0) + hq * Wo + lo;
+      real* dst = x + (c * g.height + h) * W + lo * sw - pw;
+      for (int64_t t = 0; t < hi - lo; ++t) dst[t * sw] += src[t];
+    });
+    return;
+  }
   PaddedRow row(g);
   real* buf = row.buf.data();
   // For a stride above 1, adding the runs with a stride does not vectorise. For long runs (measured:
