@@ -14,7 +14,7 @@
 //   proj_16_32  [128,16,32,32] -> [128,32,16,16], 1x1 stride 2 pad 0  (projection shortcut)
 //   proj_32_64  [128,32,16,16] -> [128,64,8,8],   1x1 stride 2 pad 0
 // Before timing, each case checks the kernels (forward, input and weight gradients) on the first
-// 8 images against the naive direct loops of core/kernels/conv_reference.h, as do ten small
+// 8 images against the naive direct loops of core/kernels/conv_reference.h, as do twelve small
 // irregular shapes that reach the kernels' other paths; the program exits non-zero on a mismatch. Each measurement is the median (and the minimum) of --runs runs
 // (default 30) after 3 warm-ups; on a busy machine the minimum is the steadier of the two.
 //
@@ -141,7 +141,8 @@ bool check_geometry(const char* name, const Conv2dGeometry& g, const real* x, co
 }
 
 // Irregular shapes that reach the kernels' other paths and edge cases (partial panels and row
-// blocks, groups, padding 0 and 2, strides 2 and 3, wide rows), checked once before any timing.
+// blocks, groups, padding 0 and 2, strides 2 and 3, wide rows, a batch of one split over the
+// threads), checked once before any timing.
 bool check_irregular() {
   struct Irregular {
     const char* name;
@@ -153,6 +154,7 @@ bool check_irregular() {
       {"irregular k5 s2 groups 2", 2, 16, 13, 13, 32, 5, 2, 2, 2}, {"irregular 1x1 s2", 3, 24, 9, 9, 16, 1, 2, 0, 1},
       {"irregular s3 wide", 2, 16, 7, 50, 16, 3, 3, 1, 1},     {"irregular s2 wide", 2, 16, 8, 40, 16, 3, 2, 1, 1},
       {"irregular Ci 3", 3, 3, 11, 13, 16, 3, 1, 1, 1},        {"irregular s1 groups 4", 2, 32, 6, 10, 32, 3, 1, 1, 4},
+      {"irregular batch 1", 1, 32, 19, 21, 24, 3, 1, 1, 1},   {"irregular batch 1 s2", 1, 32, 24, 20, 32, 3, 2, 1, 1},
   };
   for (const Irregular& s : shapes) {
     Conv2dGeometry g;

@@ -105,6 +105,14 @@ int for_each_chunk(int64_t items, double flops, F&& f) {
   return used;
 }
 
+// Work items per image: 1, or, when there are fewer images than threads, enough parts of each
+// image (up to `parts`) to give every thread work. Depends only on the batch and thread count.
+int64_t image_splits(int64_t batch, int64_t parts) {
+  const int64_t threads = omp_get_max_threads();
+  if (batch >= threads || threads == 1 || omp_in_parallel()) return 1;
+  return std::max<int64_t>(1, std::min(parts, (threads + batch - 1) / batch));
+}
+
 // Where each row (ci, i, j) of every group's column matrix starts in the shifted image S:
 // off[gi*K + (ci*kH + i)*kW + j] (see ShiftedLayout in im2col.h).
 std::vector<int64_t> shifted_offsets(const Conv2dGeometry& g) {
@@ -150,12 +158,19 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     for (int64_t gi = 0; gi < G; ++gi) std::copy(b + gi * Co, b + (gi + 1) * Co, bp.begin() + gi * Co_pad);
   }
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
-  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  // Work items: (image, part), a part being a contiguous range of the image's panels.
+  const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
+  for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
     real* S = shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
-    for (int64_t n = begin; n < end; ++n) {
-      shifted_image(patch, x + n * x_image, S);
-      for (int64_t p0 = 0; p0 < P; p0 += kPanel) {
+    int64_t built = -1;  // the image whose shifted image S holds
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / splits, part = item % splits;
+      const int64_t pi0 = part * panels / splits, pi1 = (part + 1) * panels / splits;
+      if (pi0 == pi1) continue;
+      if (built != n) shifted_image(patch, x + n * x_image, S);
+      built = n;
+      for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
         for (int64_t gi = 0; gi < G; ++gi)
           for (int64_t bi = 0; bi < blocks; ++bi) {
@@ -354,7 +369,10 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
   const std::vector<int64_t> off = shifted_offsets(g);
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
   std::vector<real*> accs(std::max(1, omp_get_max_threads()), nullptr);
-  const int used = for_each_chunk(g.batch, flops, [&](int t, int64_t begin, int64_t end) {
+  // Work items: (image, part), a part being a contiguous range of the image's positions (the
+  // depth of the GEMM).
+  const int64_t splits = image_splits(g.batch, (P + kPanel - 1) / kPanel);
+  const int used = for_each_chunk(g.batch * splits, flops, [&](int t, int64_t begin, int64_t end) {
     real* acc = scratch(2, acc_size);
     std::fill(acc, acc + acc_size, real(0));
     accs[t] = acc;
@@ -363,13 +381,19 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
     std::fill(S + s_size, S + s_size + P, real(0));
     const real* zero_row = S + s_size;
     real* dyt = scratch(1, G * P * Co_pad);
-    for (int64_t n = begin; n < end; ++n) {
-      shifted_image(patch, x + n * x_image, S);
+    int64_t built = -1;  // the image whose shifted image S holds
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t n = item / splits, part = item % splits;
+      const int64_t p_begin = part * P / splits, p_end = (part + 1) * P / splits, depth = p_end - p_begin;
+      if (depth == 0) continue;
+      if (built != n) shifted_image(patch, x + n * x_image, S);
+      built = n;
       const real* dyn = dy + n * y_image;
-      // The transpose goes 16 positions at a time, so that the rows of dyt it writes stay in L1.
+      // dyt rows p_begin .. p_end-1. The transpose goes 16 positions at a time, so that the rows
+      // of dyt it writes stay in L1.
       for (int64_t gi = 0; gi < G; ++gi)
-        for (int64_t q0 = 0; q0 < P; q0 += 16) {
-          const int64_t q1 = std::min(P, q0 + 16);
+        for (int64_t q0 = p_begin; q0 < p_end; q0 += 16) {
+          const int64_t q1 = std::min(p_end, q0 + 16);
           real* d = dyt + gi * P * Co_pad;
           for (int64_t co = 0; co < Co; ++co) {
             const real* src = dyn + (gi * Co + co) * P;
@@ -380,16 +404,16 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
       for (int64_t gi = 0; gi < G; ++gi)
         for (int64_t k0 = 0; k0 < K_pad; k0 += kMR) {
           const real* arow[kMR];
-          for (int r = 0; r < kMR; ++r) arow[r] = k0 + r < K ? S + off[gi * K + k0 + r] : zero_row;
-          const real* bt = dyt + gi * P * Co_pad;
+          for (int r = 0; r < kMR; ++r) arow[r] = (k0 + r < K ? S + off[gi * K + k0 + r] : zero_row) + p_begin;
+          const real* bt = dyt + (gi * P + p_begin) * Co_pad;
           real* c = acc + (gi * K_pad + k0) * Co_pad;
           int64_t v = 0;
           for (; v + 2 <= vecs; v += 2)
-            tile<kMR, 2, true, false>(P, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket, Co_pad,
-                                      true, nullptr);
+            tile<kMR, 2, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
+                                      Co_pad, true, nullptr);
           if (v < vecs)
-            tile<kMR, 1, true, false>(P, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket, Co_pad,
-                                      true, nullptr);
+            tile<kMR, 1, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
+                                      Co_pad, true, nullptr);
         }
     }
   });
