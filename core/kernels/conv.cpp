@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <vector>
 
-
 namespace st {
 
 namespace {
@@ -15,15 +14,11 @@ using Vec = Eigen::Matrix<real, Eigen::Dynamic, 1>;
 // Eigen's widest SIMD packet for real: 16 floats with AVX-512, 8 with AVX, 4 with SSE, or real.
 using Packet = Eigen::internal::packet_traits<real>::type;
 constexpr int64_t kPacket = sizeof(Packet) / sizeof(real);
-// A register tile is kMR rows by kNV packets; a panel is kPanel output positions wide.
-#ifndef ST_CONV_MR
-#define ST_CONV_MR 8
-#endif
-#ifndef ST_CONV_NV
-#define ST_CONV_NV 2
-#endif
-constexpr int kMR = ST_CONV_MR;
-constexpr int kNV = ST_CONV_NV;
+// A register tile is kMR rows by kNV packets (16 accumulators); a panel is kPanel output positions
+// wide. Measured on the ResNet-20 shapes (AVX-512): 8×2 is as fast as or faster than 4×4, 6×4,
+// 8×3, 12×2 and 16×1, and than half-width packets.
+constexpr int kMR = 8;
+constexpr int kNV = 2;
 constexpr int64_t kPanel = kNV * kPacket;
 
 inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
@@ -33,8 +28,8 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 //   B(d, :) = b + boff[d]         (rows anywhere, e.g. in S)    unless !B_OFFS, then b + d*ldb;
 // C's rows are ldc apart, or at crow[r] when C_ROWS;
 // init = row_init[r] when row_init is given, else 0, and C's old values are added when load_c.
-// A is broadcast,
-// B read in packets; every pointer must have the full tile behind it (callers pad their buffers).
+// A is broadcast, B read in packets; every pointer must have the full tile behind it (callers pad
+// their buffers).
 template <int MR, int NV, bool A_ROWS, bool B_OFFS, bool C_ROWS = false>
 inline void tile(int64_t depth, const real* a, const real* const* arow, const real* b, const int64_t* boff,
                  int64_t ldb, real* c, int64_t ldc, bool load_c, const real* row_init, real* const* crow = nullptr) {
