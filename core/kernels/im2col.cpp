@@ -198,6 +198,33 @@ void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x) {
 }  // namespace
 
 void shifted_image(const PatchGeometry& g, const real* x, real* s) {
+  if (g.stride_h == 1 && g.stride_w == 1 && g.out_w == g.width) {
+    // "Same" padding at stride 1 (2*p_w = kW - 1, the 3×3 pad-1 case): an S row is as wide as an
+    // image row, so the plane of S for (j, c) is the whole channel as one flat run shifted by
+    // j - p_w - p_h*W, with the top and bottom padding rows zero and the |j - p_w| columns that
+    // wrapped around from the neighbouring row zeroed afterwards. One copy per plane instead of a
+    // copy per row: the rows of small images are only a few packets long.
+    const ShiftedLayout L(g);
+    const int64_t W = g.width, plane = L.rows * W, image = g.height * W;
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const int64_t shift = j - g.pad_w - g.pad_h * W;
+      const int64_t t_lo = std::min(plane, std::max<int64_t>(0, -shift));
+      const int64_t t_hi = std::max(t_lo, std::min(plane, image - shift));
+      for (int64_t c = 0; c < g.channels; ++c) {
+        real* dst = s + L.offset(c, 0, j);
+        std::fill(dst, dst + t_lo, real(0));
+        std::memcpy(dst + t_lo, x + c * image + t_lo + shift, sizeof(real) * (t_hi - t_lo));
+        std::fill(dst + t_hi, dst + plane, real(0));
+        const int64_t left = std::max<int64_t>(0, g.pad_w - j), right = std::max<int64_t>(0, j - g.pad_w);
+        for (int64_t hq = 0; hq < L.rows; ++hq) {
+          real* row = dst + hq * W;
+          for (int64_t ow = 0; ow < left; ++ow) row[ow] = 0;
+          for (int64_t ow = W - right; ow < W; ++ow) row[ow] = 0;
+        }
+      }
+    }
+    return;
+  }
   if (g.stride_w == 1)
     shifted_image_impl<1>(g, x, s);
   else if (g.stride_w == 2)
