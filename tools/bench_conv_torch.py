@@ -1,78 +1,112 @@
 #!/usr/bin/python3
-"""The PyTorch side of bench/compare_conv.sh: the op of bench/bench_conv.cpp, same JSON fields.
+"""The PyTorch side of bench/compare_conv.sh: the cases of bench/bench_conv.cpp, same JSON fields.
 
-One 3x3 convolution, x [128,16,32,32] and weight [16,16,3,3] both requiring grad, no bias,
-stride 1, padding 1, float32, torch.set_num_threads(2); forward, and forward + backward seeded
-with ones; median of 20 runs after 3 warm-ups. GFLOP/s counts F = 2*N*Cout*Hout*Wout*Cin*k*k for
-the forward and 3F for forward+backward. Run with Debian's torch (/usr/bin/python3); give OpenBLAS
-its best with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX
-(compare_conv.sh does). Also reports whether oneDNN (mkldnn) is available and which ATen
-convolution kernel ran.
+   bench_conv_torch.py [--case NAME|all] [--runs N]
+
+Each case: x [128, C_in, H, W] and weight [C_out, C_in, k, k] both requiring grad, no bias,
+float32, torch.set_num_threads($OMP_NUM_THREADS, default 2); forward, and forward + backward seeded with ones; median (and
+minimum) of --runs runs (default 30) after 3 warm-ups, and the median CPU time of the process. GFLOP/s counts F = 2*N*Cout*Hout*Wout*Cin*k*k
+for the forward and 3F for forward+backward. Run with Debian's torch (/usr/bin/python3); give
+OpenBLAS its best with LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp
+OPENBLAS_CORETYPE=SkylakeX (compare_conv.sh does). Also reports whether oneDNN (mkldnn) is
+available and which ATen convolution kernel ran.
 """
+import argparse
 import json
+import os
 import time
 
 import torch
 import torch.nn.functional as F
 
-N, C_IN, C_OUT, H, W, K, STRIDE, PAD = 128, 16, 16, 32, 32, 3, 1, 1
-WARMUP, RUNS = 3, 20
+N = 128
+# name: (C_in, H, W, C_out, k, stride, pad), as in bench/bench_conv.cpp
+CASES = {
+    "conv1": (3, 32, 32, 16, 3, 1, 1),
+    "s1_16": (16, 32, 32, 16, 3, 1, 1),
+    "s1_32": (32, 16, 16, 32, 3, 1, 1),
+    "s1_64": (64, 8, 8, 64, 3, 1, 1),
+    "s2_16_32": (16, 32, 32, 32, 3, 2, 1),
+    "s2_32_64": (32, 16, 16, 64, 3, 2, 1),
+    "proj_16_32": (16, 32, 32, 32, 1, 2, 0),
+    "proj_32_64": (32, 16, 16, 64, 1, 2, 0),
+}
+WARMUP = 3
 
 
-def median_ms(f):
+def median(v):
+    v = sorted(v)
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2
+
+
+def time_ms(f, runs):
+    """Median and minimum wall time, and median CPU time of the process (all threads), in ms."""
     for _ in range(WARMUP):
         f()
-    ms = []
-    for _ in range(RUNS):
-        t0 = time.perf_counter()
+    ms, cpu = [], []
+    for _ in range(runs):
+        c0, t0 = time.process_time(), time.perf_counter()
         f()
         ms.append((time.perf_counter() - t0) * 1e3)
-    ms.sort()
-    return (ms[RUNS // 2 - 1] + ms[RUNS // 2]) / 2
+        cpu.append((time.process_time() - c0) * 1e3)
+    return median(ms), min(ms), median(cpu)
 
 
-def main():
-    torch.set_num_threads(2)
-    torch.manual_seed(42)
-    x = torch.randn(N, C_IN, H, W).requires_grad_(True)
-    w = (torch.randn(C_OUT, C_IN, K, K) / (C_IN * K * K) ** 0.5).requires_grad_(True)
+def run_case(name, runs):
+    c_in, h, w_, c_out, k, stride, pad = CASES[name]
+    x = torch.randn(N, c_in, h, w_).requires_grad_(True)
+    w = (torch.randn(c_out, c_in, k, k) / (c_in * k * k) ** 0.5).requires_grad_(True)
 
     # Check before timing: float32 against float64.
     with torch.no_grad():
-        out = F.conv2d(x, w, None, STRIDE, PAD)
-        ref = F.conv2d(x.double(), w.double(), None, STRIDE, PAD)
+        out = F.conv2d(x, w, None, stride, pad)
+        ref = F.conv2d(x.double(), w.double(), None, stride, pad)
         max_err = (out.double() - ref).abs().max().item()
         assert max_err <= 1e-5 * max(1.0, ref.abs().max().item()), max_err
     ones = torch.ones_like(out)
 
     # Which ATen kernel runs (mkldnn_convolution, slow_conv2d, thnn_conv2d, ...).
     with torch.autograd.profiler.profile() as prof:
-        F.conv2d(x, w, None, STRIDE, PAD).backward(ones)
+        F.conv2d(x, w, None, stride, pad).backward(ones)
     kernels = sorted({e.name for e in prof.function_events if "conv" in e.name and e.name != "aten::conv2d"})
 
     def fwd():
-        F.conv2d(x, w, None, STRIDE, PAD)
+        F.conv2d(x, w, None, stride, pad)
 
     def fwd_bwd():
         x.grad = None
         w.grad = None
-        F.conv2d(x, w, None, STRIDE, PAD).backward(ones)
+        F.conv2d(x, w, None, stride, pad).backward(ones)
 
-    ms_fwd, ms_fwd_bwd = median_ms(fwd), median_ms(fwd_bwd)
-    h_out = (H + 2 * PAD - K) // STRIDE + 1
-    w_out = (W + 2 * PAD - K) // STRIDE + 1
-    flops_fwd = 2.0 * N * C_OUT * h_out * w_out * C_IN * K * K
+    (ms_fwd, ms_fwd_min, ms_fwd_cpu), (ms_fwd_bwd, ms_fwd_bwd_min, ms_fwd_bwd_cpu) = time_ms(fwd, runs), time_ms(
+        fwd_bwd, runs)
+    flops_fwd = 2.0 * N * c_out * out.shape[2] * out.shape[3] * c_in * k * k
     print(json.dumps({
-        "impl": "pytorch " + torch.__version__,
+        "impl": "pytorch " + torch.__version__, "case": name,
         "threads": torch.get_num_threads(),
         "mkldnn_available": torch.backends.mkldnn.is_available(),
         "kernels": kernels,
-        "x": [N, C_IN, H, W], "weight": [C_OUT, C_IN, K, K], "stride": STRIDE, "pad": PAD,
+        "x": [N, c_in, h, w_], "weight": [c_out, c_in, k, k], "stride": stride, "pad": pad,
         "check_max_abs_err": float("%.3g" % max_err),
-        "ms_fwd": round(ms_fwd, 3), "ms_fwd_bwd": round(ms_fwd_bwd, 3),
+        "ms_fwd": round(ms_fwd, 3), "ms_fwd_min": round(ms_fwd_min, 3), "ms_fwd_cpu": round(ms_fwd_cpu, 3),
+        "ms_fwd_bwd": round(ms_fwd_bwd, 3), "ms_fwd_bwd_min": round(ms_fwd_bwd_min, 3),
+        "ms_fwd_bwd_cpu": round(ms_fwd_bwd_cpu, 3),
         "gflops_fwd": round(flops_fwd / (ms_fwd * 1e6), 2),
         "gflops_fwd_bwd": round(3 * flops_fwd / (ms_fwd_bwd * 1e6), 2),
-    }))
+    }), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--case", default="all", choices=["all"] + list(CASES))
+    ap.add_argument("--runs", type=int, default=30)
+    args = ap.parse_args()
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    torch.manual_seed(42)
+    for name in CASES:
+        if args.case in ("all", name):
+            run_case(name, max(1, args.runs))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #pragma once
-// Convolution kernels on raw NCHW buffers: im2col + one GEMM per image and group.
+// Convolution kernels on raw NCHW buffers: register-tile GEMMs that read the column matrix
+// straight out of a shifted image.
 //
 // Shapes (all contiguous, row-major), with G = groups, Cg_in = in_channels / G,
 // Cg_out = out_channels / G, K = Cg_in * kernel_h * kernel_w, P = out_h * out_w:
@@ -10,10 +11,19 @@
 //   y  [batch, out_channels, out_h, out_w]         (group g of image n: a [Cg_out, P] matrix)
 // Per image and group: y_g = w_g · col_g with col_g the [K, P] block of im2col(x_n).
 //
-// Threading: the batch is split over OpenMP threads, each with its own column buffer; Eigen's
-// GEMM then runs single-threaded inside the region. With a batch of one (or inside an outer
-// parallel region) images run in order and Eigen may use its own threads.
-// A 1×1 kernel with stride 1 and no padding skips im2col: x_n is already the column matrix.
+// How (conv.cpp): col is never written out. Each row of it is a contiguous run of the shifted
+// image S of x_n (im2col.h: kernel_w row-shifted copies of the image, about 3 times its size for a
+// 3×3 kernel where im2col is 9 times), so a register tile of 8 output channels × 2 SIMD packets of
+// positions (32 with AVX-512) reads its K rows of col from S directly and keeps its sums in 16
+// registers (Eigen's packet primitives: AVX-512, AVX or SSE as compiled). The input gradient of a stride-1 conv is the
+// forward conv of dy with the flipped kernel (run by the same tiles); for other strides its
+// columns w_g^T · dy_g go, a panel at a time, into the adjoint of S and are folded onto dx. The
+// weight gradient is a GEMM of depth P over S and dy transposed.
+//
+// Threading: the batch is split over OpenMP threads in static contiguous chunks (a batch smaller
+// than the thread count is split further, by positions); each thread keeps its buffers between
+// calls. Results are deterministic for a given thread count; inside an outer parallel region
+// the kernels run on the calling thread.
 //
 // Transposed convolution is the adjoint of conv2d with respect to its input, so it is described
 // by the Conv2dGeometry of that conv2d (see conv_transpose2d_geometry): the transposed conv's
@@ -56,7 +66,8 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
 // ---- conv2d
 // y = conv2d(x, w) + b  (overwrites y).
 void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y);
-// dx += conv2d input gradient of dy (w_g^T · dy_g, then col2im).
+// dx += conv2d input gradient of dy (w_g^T · dy_g, then col2im; for stride 1, the forward conv
+// of dy with the flipped kernel).
 void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx);
 // dw += sum over the batch of dy_g · im2col(x)_g^T. Each thread sums its images into its own
 // accumulator; the partial sums are added in thread order, so the result is deterministic for

@@ -7,8 +7,20 @@
 //                            group of channels form one contiguous block)
 //   columns = H_out * W_out (column q = oh * W_out + ow)
 // and col[r][q] = x[c][oh*s_h - p_h + i][ow*s_w - p_w + j], or 0 where that falls in the padding.
-// Both kernels work on one image at a time on the calling thread (the conv kernels parallelise
-// over the batch).
+// All kernels here work on one image at a time on the calling thread (the conv kernels
+// parallelise over the batch).
+//
+// The shifted image: a compact stand-in for the column matrix that the conv kernels use. Row r =
+// (c, i, j) of col, read along q = oh * W_out + ow, is x[c] sampled at rows oh*s_h - p_h + i and
+// columns ow*s_w - p_w + j. Keep, for each kernel column j, channel c and row phase
+// ph = i mod s_h, the matrix
+//   S[j][c][ph][hq][ow] = x[c][hq*s_h + ph - p_h][ow*s_w - p_w + j]   (0 in the padding)
+// with hq < H_q = H_out + (kH-1) / s_h rows of exactly W_out columns. Then col row r is the
+// contiguous run of P = H_out*W_out values starting at shifted_offset(c, i, j):
+//   col[r][q] = S[shifted_offset(c, i, j) + q],
+// because moving to the next output row moves one S row down. The whole of col is thus kW *
+// n_phase row-shifted copies of the image (n_phase = min(s_h, kH)) instead of kH*kW copies, and
+// a GEMM can read any block of columns of any row straight out of S.
 #include <cstdint>
 
 #include "core/real.h"
@@ -32,5 +44,28 @@ void im2col(const PatchGeometry& g, const real* x, real* col);
 // The adjoint of im2col: x[channels, height, width] += scatter-add of col[rows, cols]
 // (entries that fall in the padding are dropped). Accumulates; zero x first for a plain result.
 void col2im(const PatchGeometry& g, const real* col, real* x);
+
+// The layout of the shifted image of one image (see the file comment).
+struct ShiftedLayout {
+  int64_t phases = 1;  // n_phase = min(stride_h, kernel_h)
+  int64_t rows = 0;    // H_q = out_h + (kernel_h - 1) / stride_h
+  int64_t channels = 0, out_w = 0, stride_h = 1;
+
+  explicit ShiftedLayout(const PatchGeometry& g);
+  // Elements of S for kernel_w * channels * phases * rows * out_w values.
+  int64_t size(int64_t kernel_w) const { return kernel_w * channels * phases * rows * out_w; }
+  // Where col row (c, i, j) starts in S.
+  int64_t offset(int64_t c, int64_t i, int64_t j) const {
+    return (((j * channels + c) * phases + i % stride_h) * rows + i / stride_h) * out_w;
+  }
+};
+
+// s = the shifted image of x[channels, height, width] (overwrites ShiftedLayout(g).size(g.kernel_w)
+// elements of s).
+void shifted_image(const PatchGeometry& g, const real* x, real* s);
+
+// The adjoint of shifted_image: x += the sum of every S element at the pixel it was copied from
+// (elements in the padding are dropped).
+void shifted_image_add(const PatchGeometry& g, const real* s, real* x);
 
 }  // namespace st
