@@ -9,5 +9,6 @@
 #include "core/ops/lstm.h"
 #include "core/ops/norm.h"
 #include "core/ops/pool.h"
+#include "core/ops/quantize.h"
 #include "core/ops/reduce.h"
 #include "core/ops/shape_ops.h"
