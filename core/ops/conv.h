@@ -1,5 +1,7 @@
 #pragma once
-// 2-D convolution and transposed convolution on NCHW tensors, as im2col/col2im + GEMM.
+// 2-D convolution and transposed convolution on NCHW tensors. The kernels (core/kernels/conv.h)
+// are register-tiled GEMMs reading a shifted copy of the image instead of an im2col matrix;
+// core/kernels/conv_reference.h holds the direct-loop references the tests compare against.
 #include <cstdint>
 
 #include "core/tensor.h"
