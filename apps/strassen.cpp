@@ -69,6 +69,11 @@ int cmd_train(int argc, char** argv) {
   run.progress = r.count("no-progress") == 0;
   const st::TrainSummary s = st::run_training(config, run);
   if (st::profiler::enabled()) st::profiler::report(std::cerr);  // ST_PROFILE=1
+  if (s.epochs_run == 0) {
+    std::printf("%s: already complete (%lld epochs); best %.2f%%; weights checksum %s; run in %s\n", config.name.c_str(),
+                static_cast<long long>(config.epochs), 100 * s.best_top1, s.checksum.c_str(), run.out_dir.c_str());
+    return 0;
+  }
   std::printf("%s: %lld epochs in %.1f s; test top-1 %.2f%%, top-5 %.2f%%; best %.2f%%; weights checksum %s; run in %s\n",
               config.name.c_str(), static_cast<long long>(s.epochs_run), s.seconds, 100 * s.last_test.top1,
               100 * s.last_test.top5, 100 * s.best_top1, s.checksum.c_str(), run.out_dir.c_str());
