@@ -1,0 +1,173 @@
+#include "layers/strassen.h"
+
+#include "core/autograd.h"
+#include "core/error.h"
+#include "core/ops/conv.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/linalg.h"
+#include "core/ops/quantize.h"
+#include "core/ops/shape_ops.h"
+#include "layers/init.h"
+
+namespace st {
+
+namespace {
+
+bool ternary_b(StrassenMode m) {
+  return m == StrassenMode::SpnTernary || m == StrassenMode::TernaryB || m == StrassenMode::TernaryFrozen;
+}
+bool ternary_c(StrassenMode m) {
+  return m == StrassenMode::SpnTernary || m == StrassenMode::TernaryC || m == StrassenMode::TernaryFrozen;
+}
+
+void validate(const StrassenOptions& o) {
+  ST_CHECK(o.hidden > 0, "strassen layer: hidden width r = " << o.hidden << " must be positive");
+  ST_CHECK(o.out_patch > 0, "strassen layer: out_patch p = " << o.out_patch << " must be positive");
+  ST_CHECK(o.groups > 0 && o.hidden % o.groups == 0,
+           "strassen layer: hidden width " << o.hidden << " must be divisible by groups " << o.groups);
+  ST_CHECK(o.fixed_step > 0, "strassen layer: fixed_step " << o.fixed_step << " must be positive");
+}
+
+BatchNormLayerOptions hidden_bn_options(const StrassenOptions& o) {
+  BatchNormLayerOptions b{o.hidden};
+  b.eps = o.bn_eps;
+  b.momentum = o.bn_momentum;
+  b.affine = BatchNormLayerOptions::Affine::FixedScale;
+  return b;
+}
+
+// ã is kept in [0, 100]: clipped in place, outside the graph, before each forward.
+void clip_a_hat(Tensor& a) {
+  real* p = a.data();
+  for (int64_t i = 0; i < a.numel(); ++i) p[i] = std::min(real(100), std::max(real(0), p[i]));
+}
+
+Tensor quantize_with(const StrassenOptions& o, const Tensor& w) {
+  return o.rule == TernaryRule::Twn ? ternarize_twn(w) : ternarize_fixed(w, o.fixed_step);
+}
+
+// The (possibly ternary, possibly frozen) weight a mode uses.
+Tensor effective(const StrassenOptions& o, const Tensor& w, bool ternary) {
+  if (!ternary) return w;
+  Tensor q = quantize_with(o, w);
+  return o.mode == StrassenMode::TernaryFrozen ? q.detach() : q;
+}
+
+}  // namespace
+
+const char* strassen_mode_name(StrassenMode mode) {
+  switch (mode) {
+    case StrassenMode::Dense: return "dense";
+    case StrassenMode::SpnFloat: return "spn_fp";
+    case StrassenMode::SpnTernary: return "spn_ternary";
+    case StrassenMode::TernaryB: return "ternary_b";
+    case StrassenMode::TernaryC: return "ternary_c";
+    default: return "ternary_frozen";
+  }
+}
+
+StrassenConv2d::StrassenConv2d(const Conv2dLayerOptions& original, const StrassenOptions& opt, Generator& gen)
+    : orig_(original), opt_(opt) {
+  validate(opt);
+  ST_CHECK(original.in_channels % opt.groups == 0, "StrassenConv2d: in_channels " << original.in_channels
+                                                                                  << " must be divisible by groups "
+                                                                                  << opt.groups);
+  ST_CHECK(original.kernel_h == original.kernel_w, "StrassenConv2d: square kernels only, got "
+                                                       << original.kernel_h << "x" << original.kernel_w);
+  const int64_t r = opt.hidden, p = opt.out_patch, s = original.stride, k = original.kernel_h;
+  const int64_t K = (p - 1) * s + k;
+  Tensor w = Tensor::empty({original.out_channels, original.in_channels / original.groups, k, k});
+  init::kaiming_normal(w, gen, /*fan_out_mode=*/true);
+  weight_ = &register_parameter("weight", w);
+  if (original.bias) bias_ = &register_parameter("bias", Tensor::zeros({original.out_channels}));
+  Tensor wb = Tensor::empty({r, original.in_channels / opt.groups, K, K});
+  init::xavier_uniform(wb, gen);
+  w_b_ = &register_parameter("w_b", wb);
+  Tensor wc = Tensor::empty({r, original.out_channels, p, p});
+  init::xavier_uniform(wc, gen);
+  w_c_ = &register_parameter("w_c", wc);
+  a_hat_ = &register_parameter("a_hat", Tensor::ones({r}));
+  bn_ = register_module("hidden_bn", std::make_shared<BatchNorm>(hidden_bn_options(opt)));
+}
+
+StrassenConv2d::Geometry StrassenConv2d::geometry(int64_t in_extent) const {
+  const int64_t p = opt_.out_patch, s = orig_.stride, k = orig_.kernel_h, q = orig_.padding;
+  const int64_t extra = ((in_extent % (p * s)) + 1) / 2;  // ceil((H mod p·s) / 2)
+  Geometry g;
+  g.kernel = (p - 1) * s + k;
+  g.stride = p * s;
+  g.pad = q + extra;
+  g.crop = extra / s;
+  g.out = (in_extent + 2 * q - k) / s + 1;
+  return g;
+}
+
+Tensor StrassenConv2d::forward(const Tensor& x) {
+  ST_CHECK(x.dim() == 4 && x.size(1) == orig_.in_channels,
+           "StrassenConv2d: input " << shape_str(x.shape()) << " does not have " << orig_.in_channels << " channels");
+  if (opt_.mode == StrassenMode::Dense)
+    return conv2d(x, *weight_, bias_ ? *bias_ : Tensor(), Conv2dOptions::make(orig_.stride, orig_.padding, orig_.groups));
+  clip_a_hat(*a_hat_);
+  const Geometry gh = geometry(x.size(2)), gw = geometry(x.size(3));
+  Conv2dOptions hidden;
+  hidden.stride_h = gh.stride, hidden.stride_w = gw.stride;
+  hidden.pad_h = gh.pad, hidden.pad_w = gw.pad;
+  hidden.groups = opt_.groups;
+  Tensor h = conv2d(x, effective(opt_, *w_b_, ternary_b(opt_.mode)), Tensor(), hidden);
+  h = (*bn_)(h);
+  h = mul(h, reshape(*a_hat_, {1, opt_.hidden, 1, 1}));
+  Tensor y = conv_transpose2d(h, effective(opt_, *w_c_, ternary_c(opt_.mode)), Tensor(),
+                              ConvTranspose2dOptions::make(opt_.out_patch, 0));
+  ST_CHECK(gh.crop + gh.out <= y.size(2) && gw.crop + gw.out <= y.size(3),
+           "StrassenConv2d: output " << shape_str(y.shape()) << " cannot be cropped to " << gh.out << "x" << gw.out
+                                     << " for input " << shape_str(x.shape()));
+  y = narrow(narrow(y, 2, gh.crop, gh.out), 3, gw.crop, gw.out);
+  if (bias_) y = add(y, reshape(*bias_, {1, orig_.out_channels, 1, 1}));
+  return y;
+}
+
+std::string StrassenConv2d::describe() const {
+  return "StrassenConv2d(" + std::to_string(orig_.in_channels) + ", " + std::to_string(orig_.out_channels) + ", kernel " +
+         std::to_string(orig_.kernel_h) + ", stride " + std::to_string(orig_.stride) + ", r " +
+         std::to_string(opt_.hidden) + ", p " + std::to_string(opt_.out_patch) + ", g " + std::to_string(opt_.groups) +
+         ", " + strassen_mode_name(opt_.mode) + ")";
+}
+
+StrassenLinear::StrassenLinear(int64_t in_features, int64_t out_features, bool bias, const StrassenOptions& opt,
+                               Generator& gen)
+    : in_(in_features), out_(out_features), opt_(opt) {
+  validate(opt);
+  ST_CHECK(in_features > 0 && out_features > 0,
+           "StrassenLinear: features " << in_features << " -> " << out_features << " must be positive");
+  Tensor w = Tensor::empty({out_features, in_features});
+  init::xavier_uniform(w, gen);
+  weight_ = &register_parameter("weight", w);
+  if (bias) bias_ = &register_parameter("bias", Tensor::zeros({out_features}));
+  Tensor wb = Tensor::empty({opt.hidden, in_features});
+  init::xavier_uniform(wb, gen);
+  w_b_ = &register_parameter("w_b", wb);
+  Tensor wc = Tensor::empty({out_features, opt.hidden});
+  init::xavier_uniform(wc, gen);
+  w_c_ = &register_parameter("w_c", wc);
+  a_hat_ = &register_parameter("a_hat", Tensor::ones({opt.hidden}));
+  if (opt.hidden_bn) bn_ = register_module("hidden_bn", std::make_shared<BatchNorm>(hidden_bn_options(opt)));
+}
+
+Tensor StrassenLinear::forward(const Tensor& x) {
+  const Tensor b = bias_ ? *bias_ : Tensor();
+  if (opt_.mode == StrassenMode::Dense) return linear(x, *weight_, b);
+  ST_CHECK(!bn_ || x.dim() == 2, "StrassenLinear: the hidden batch norm needs [N, " << in_ << "] input, got "
+                                                                                   << shape_str(x.shape()));
+  clip_a_hat(*a_hat_);
+  Tensor h = linear(x, effective(opt_, *w_b_, ternary_b(opt_.mode)));
+  if (bn_) h = (*bn_)(h);
+  h = mul(h, *a_hat_);
+  return linear(h, effective(opt_, *w_c_, ternary_c(opt_.mode)), b);
+}
+
+std::string StrassenLinear::describe() const {
+  return "StrassenLinear(" + std::to_string(in_) + ", " + std::to_string(out_) + ", r " + std::to_string(opt_.hidden) +
+         ", " + strassen_mode_name(opt_.mode) + ")";
+}
+
+}  // namespace st

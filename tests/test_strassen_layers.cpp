@@ -1,0 +1,94 @@
+// StrassenConv2d / StrassenLinear: shapes, modes, clipping, frozen weights.
+#include <catch2/catch.hpp>
+
+#include "core/ops.h"
+#include "layers/strassen.h"
+
+using namespace st;
+
+namespace {
+Conv2dLayerOptions conv_opts(int64_t in, int64_t out, int64_t stride, bool bias = false) {
+  Conv2dLayerOptions o;
+  o.in_channels = in, o.out_channels = out, o.kernel_h = o.kernel_w = 3, o.stride = stride, o.padding = 1, o.bias = bias;
+  return o;
+}
+StrassenOptions spn(int64_t r, int64_t p, int64_t g, StrassenMode mode = StrassenMode::SpnFloat) {
+  StrassenOptions o;
+  o.hidden = r, o.out_patch = p, o.groups = g, o.mode = mode;
+  return o;
+}
+Tensor param(Module& m, const std::string& name) {
+  for (auto& [n, t] : m.named_parameters())
+    if (n == name) return t;
+  FAIL("no parameter " << name);
+  return Tensor();
+}
+}  // namespace
+
+TEST_CASE("StrassenConv2d output matches the original layer's shape", "[strassen]") {
+  Generator gen(1);
+  for (int64_t p : {1, 2})
+    for (int64_t g : {1, 2})
+      for (int64_t s : {1, 2})
+        for (int64_t hw : {7, 8, 9, 32}) {
+          INFO("p " << p << " g " << g << " stride " << s << " size " << hw);
+          StrassenConv2d layer(conv_opts(4, 6, s), spn(8, p, g), gen);
+          Tensor x = rand_normal({2, 4, hw, hw + 1}, gen);
+          Tensor y = layer(x);
+          const int64_t out_h = (hw + 2 - 3) / s + 1, out_w = (hw + 1 + 2 - 3) / s + 1;
+          REQUIRE(y.shape() == Shape{2, 6, out_h, out_w});
+          layer.set_mode(StrassenMode::Dense);
+          REQUIRE(layer(x).shape() == y.shape());
+        }
+}
+
+TEST_CASE("Dense mode is the plain convolution with the layer's weight", "[strassen]") {
+  Generator gen(2);
+  StrassenConv2d layer(conv_opts(3, 5, 2, true), spn(5, 1, 1, StrassenMode::Dense), gen);
+  param(layer, "bias").copy_(rand_normal({5}, gen));
+  Tensor x = rand_normal({2, 3, 9, 9}, gen);
+  Tensor expected = conv2d(x, param(layer, "weight"), param(layer, "bias"), Conv2dOptions::make(2, 1));
+  CHECK(layer(x).to_vector() == expected.to_vector());
+}
+
+TEST_CASE("a_hat is clipped to [0, 100] before each forward", "[strassen]") {
+  Generator gen(3);
+  StrassenConv2d layer(conv_opts(2, 3, 1), spn(4, 1, 1), gen);
+  Tensor a = param(layer, "a_hat");
+  a.copy_(Tensor::from_vector({4}, {-5, 0.5f, 200, 7}));
+  layer(rand_normal({2, 2, 5, 5}, gen));
+  CHECK(a.to_vector() == std::vector<real>{0, 0.5f, 100, 7});
+}
+
+TEST_CASE("frozen ternary mode trains only a_hat, the hidden BN and the bias", "[strassen]") {
+  Generator gen(4);
+  StrassenConv2d layer(conv_opts(3, 4, 1, true), spn(6, 2, 1, StrassenMode::TernaryFrozen), gen);
+  sum(square(layer(rand_normal({2, 3, 8, 8}, gen)))).backward();
+  CHECK_FALSE(param(layer, "w_b").grad().defined());
+  CHECK_FALSE(param(layer, "w_c").grad().defined());
+  CHECK_FALSE(param(layer, "weight").grad().defined());
+  CHECK(param(layer, "a_hat").grad().defined());
+  CHECK(param(layer, "hidden_bn.bias").grad().defined());
+  CHECK(param(layer, "bias").grad().defined());
+  layer.zero_grad();
+  layer.set_mode(StrassenMode::SpnTernary);
+  sum(square(layer(rand_normal({2, 3, 8, 8}, gen)))).backward();
+  CHECK(param(layer, "w_b").grad().defined());
+  CHECK(param(layer, "w_c").grad().defined());
+}
+
+TEST_CASE("StrassenLinear shapes, modes and errors", "[strassen]") {
+  Generator gen(5);
+  StrassenLinear layer(10, 7, true, spn(12, 1, 1), gen);
+  Tensor x = rand_normal({4, 10}, gen);
+  CHECK(layer(x).shape() == Shape{4, 7});
+  layer.set_mode(StrassenMode::Dense);
+  CHECK(layer(x).to_vector() == linear(x, param(layer, "weight"), param(layer, "bias")).to_vector());
+  layer.set_mode(StrassenMode::SpnTernary);
+  CHECK_THROWS_WITH(layer(rand_normal({2, 3, 10}, gen)), Catch::Contains("[2, 3, 10]"));
+  StrassenOptions no_bn = spn(12, 1, 1);
+  no_bn.hidden_bn = false;
+  StrassenLinear seq(10, 7, false, no_bn, gen);
+  CHECK(seq(rand_normal({2, 3, 10}, gen)).shape() == Shape{2, 3, 7});
+  CHECK_THROWS_WITH(StrassenLinear(10, 7, true, spn(0, 1, 1), gen), Catch::Contains("r = 0"));
+}
