@@ -54,8 +54,38 @@ void read_data(JsonReader r, DataConfig* d) {
   r.finish();
 }
 
+void read_strassen(JsonReader r, StrassenModelOptions* s) {
+  s->enabled = true;
+  s->hidden_ratio = r.get<double>("hidden_ratio", s->hidden_ratio);
+  if (!(s->hidden_ratio > 0)) r.fail("hidden_ratio", "must be positive (r = hidden_ratio x c_out)");
+  s->out_patch = r.get<int64_t>("out_patch", s->out_patch);
+  if (s->out_patch < 1 || s->out_patch > 8) r.fail("out_patch", "must be in [1, 8]");
+  s->groups = r.get<int64_t>("groups", s->groups);
+  if (s->groups < 1) r.fail("groups", "must be >= 1");
+  s->compress_first = r.get<bool>("compress_first", s->compress_first);
+  s->compress_shortcuts = r.get<bool>("compress_shortcuts", s->compress_shortcuts);
+  const std::string mode = r.get<std::string>("mode", std::string("spn_fp"));
+  try {
+    s->layer.mode = parse_strassen_mode(mode);
+  } catch (const Error&) {
+    r.fail("mode", "= \"" + mode + "\" is not a mode (dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
+  }
+  const std::string quantizer = r.get<std::string>("quantizer", std::string("twn"));
+  if (quantizer == "twn") {
+    s->layer.rule = TernaryRule::Twn;
+  } else if (quantizer == "fixed") {
+    s->layer.rule = TernaryRule::Fixed;
+    s->layer.fixed_step = static_cast<real>(r.get<double>("fixed_step", 1.0));
+    if (!(s->layer.fixed_step > 0)) r.fail("fixed_step", "must be positive");
+  } else {
+    r.fail("quantizer", "= \"" + quantizer + "\" is not a quantizer (twn, fixed)");
+  }
+  r.finish();
+}
+
 void read_model(JsonReader r, ModelOptions* m) {
   m->name = r.require<std::string>("name");
+  if (r.has("strassen")) read_strassen(r.child("strassen"), &m->strassen);
   if (m->name == "resnet_cifar") {
     m->resnet.depth = r.get<int64_t>("depth", m->resnet.depth);
     if (m->resnet.depth < 8 || (m->resnet.depth - 2) % 6 != 0)

@@ -170,4 +170,20 @@ std::string StrassenLinear::describe() const {
          ", " + strassen_mode_name(opt_.mode) + ")";
 }
 
+int64_t set_strassen_mode(Module& model, StrassenMode mode) {
+  int64_t found = 0;
+  if (auto* c = dynamic_cast<StrassenConv2d*>(&model)) c->set_mode(mode), ++found;
+  if (auto* l = dynamic_cast<StrassenLinear*>(&model)) l->set_mode(mode), ++found;
+  for (auto& [name, child] : model.named_children()) found += set_strassen_mode(*child, mode);
+  return found;
+}
+
+StrassenMode parse_strassen_mode(const std::string& name) {
+  for (StrassenMode m : {StrassenMode::Dense, StrassenMode::SpnFloat, StrassenMode::SpnTernary, StrassenMode::TernaryB,
+                         StrassenMode::TernaryC, StrassenMode::TernaryFrozen})
+    if (name == strassen_mode_name(m)) return m;
+  ST_THROW("unknown Strassen mode '" << name
+                                     << "' (known: dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
+}
+
 }  // namespace st

@@ -95,4 +95,10 @@ class StrassenLinear : public Layer {
   std::shared_ptr<BatchNorm> bn_;  // null without hidden BN
 };
 
+// Switches every Strassen layer in `model` (recursively) to `mode`; returns how many it found.
+int64_t set_strassen_mode(Module& model, StrassenMode mode);
+// "dense", "spn_fp", "spn_ternary", "ternary_b", "ternary_c", "ternary_frozen"; throws naming an
+// unknown name.
+StrassenMode parse_strassen_mode(const std::string& name);
+
 }  // namespace st

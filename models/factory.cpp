@@ -9,7 +9,8 @@ const std::vector<std::string>& known_models() {
   return names;
 }
 
-std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv) {
+std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv_in) {
+  const ConvFactory conv = conv_in || !opt.strassen.enabled ? conv_in : strassen_conv_factory(opt.strassen);
   if (opt.name == "resnet_cifar") return std::make_shared<ResNetCifar>(opt.resnet, gen, conv);
   if (opt.name == "vgg7") return std::make_shared<Vgg7>(opt.vgg, gen, conv);
   std::string list;

@@ -9,6 +9,7 @@
 #include "layers/layer.h"
 #include "models/conv_factory.h"
 #include "models/resnet_cifar.h"
+#include "models/strassen_conv.h"
 #include "models/vgg7.h"
 
 namespace st {
@@ -17,6 +18,7 @@ struct ModelOptions {
   std::string name;  // "resnet_cifar" | "vgg7"
   ResNetCifarOptions resnet;
   Vgg7Options vgg;
+  StrassenModelOptions strassen;  // enabled: every conv is a StrassenConv2d (models/strassen_conv.h)
 };
 
 // The names build_model accepts.
@@ -24,7 +26,8 @@ const std::vector<std::string>& known_models();
 
 // Builds the named model with parameters drawn from `gen`; only the options block of that model
 // is read. Throws st::Error naming an unknown model and listing the known ones, and the model's
-// own errors for invalid options. Parameter count: Module::num_parameters().
+// own errors for invalid options. With opt.strassen.enabled (and no explicit `conv`), the
+// convolutions are Strassen layers. Parameter count: Module::num_parameters().
 std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv = {});
 
 }  // namespace st
