@@ -64,7 +64,6 @@ class StrassenConv2d : public Layer {
   Geometry geometry(int64_t in_extent) const;
 
  private:
-  Tensor quantize(const Tensor& w) const;
   Conv2dLayerOptions orig_;
   StrassenOptions opt_;
   Tensor* weight_ = nullptr;  // Dense mode: [c_out, c_in/groups, k, k]
@@ -84,7 +83,6 @@ class StrassenLinear : public Layer {
   StrassenMode mode() const { return opt_.mode; }
 
  private:
-  Tensor quantize(const Tensor& w) const;
   int64_t in_, out_;
   StrassenOptions opt_;
   Tensor* weight_ = nullptr;
