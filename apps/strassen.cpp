@@ -18,38 +18,19 @@
 #include "core/ops/profiler.h"
 #include "train/metrics.h"
 #include "train/trainer.h"
+#include "apps/cli.h"
 
 namespace {
+
+using st::cli::UsageError;
+using st::cli::parse;
+using st::cli::require;
 
 constexpr const char* kUsage =
     "usage: strassen <command> [options]\n"
     "commands:\n"
     "  train   train a model from a JSON config (strassen train --help)\n"
     "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n";
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-cxxopts::ParseResult parse(cxxopts::Options& options, int argc, char** argv) {
-  options.add_options()("h,help", "show this help");
-  try {
-    cxxopts::ParseResult r = options.parse(argc, argv);
-    if (r.count("help")) {
-      std::cout << options.help() << std::endl;
-      std::exit(0);
-    }
-    if (!r.unmatched().empty()) throw UsageError("unexpected argument '" + r.unmatched().front() + "'");
-    return r;
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw UsageError(e.what());
-  }
-}
-
-std::string require(const cxxopts::ParseResult& r, const char* name) {
-  if (!r.count(name)) throw UsageError(std::string("--") + name + " is required");
-  return r[name].as<std::string>();
-}
 
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
