@@ -2,6 +2,9 @@
 // Shared pieces of the `strassen` subcommands: cxxopts parsing with --help, the usage-error type
 // (exit status 2) and required options. Each subcommand lives in its own cmd_*.cpp file and is
 // dispatched from strassen.cpp.
+// --set values are JSON ("phases=[{...}, {...}]", "schedule.milestones=[5, 8]"): a repeated
+// option must not be split at commas, which cxxopts does by default for vector options.
+#define CXXOPTS_VECTOR_DELIMITER '\0'
 #include <cxxopts.hpp>
 
 #include <cstdlib>

@@ -5,7 +5,7 @@
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
-#include <cxxopts.hpp>
+#include "apps/cli.h"  // first: it configures cxxopts
 
 #include <cstdio>
 #include <fstream>
@@ -18,7 +18,6 @@
 #include "core/ops/profiler.h"
 #include "train/metrics.h"
 #include "train/trainer.h"
-#include "apps/cli.h"
 
 namespace {
 
@@ -50,6 +49,9 @@ int cmd_train(int argc, char** argv) {
   run.progress = r.count("no-progress") == 0;
   const st::TrainSummary s = st::run_training(config, run);
   if (st::profiler::enabled()) st::profiler::report(std::cerr);  // ST_PROFILE=1
+  for (const st::PhaseResult& p : s.phases)
+    std::printf("%s: phase '%s'%s%s: test top-1 %.2f%%, top-5 %.2f%%\n", config.name.c_str(), p.name.c_str(),
+                p.mode.empty() ? "" : " mode ", p.mode.c_str(), 100 * p.test.top1, 100 * p.test.top5);
   if (s.epochs_run == 0) {
     std::printf("%s: already complete (%lld epochs); best %.2f%%; weights checksum %s; run in %s\n", config.name.c_str(),
                 static_cast<long long>(config.epochs), 100 * s.best_top1, s.checksum.c_str(), run.out_dir.c_str());

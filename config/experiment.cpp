@@ -54,6 +54,15 @@ void read_data(JsonReader r, DataConfig* d) {
   r.finish();
 }
 
+StrassenMode read_mode(JsonReader& r, const std::string& key, const std::string& fallback) {
+  const std::string mode = r.get<std::string>(key, fallback);
+  try {
+    return parse_strassen_mode(mode);
+  } catch (const Error&) {
+    r.fail(key, "= \"" + mode + "\" is not a mode (dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
+  }
+}
+
 void read_strassen(JsonReader r, StrassenModelOptions* s) {
   s->enabled = true;
   s->hidden_ratio = r.get<double>("hidden_ratio", s->hidden_ratio);
@@ -64,12 +73,7 @@ void read_strassen(JsonReader r, StrassenModelOptions* s) {
   if (s->groups < 1) r.fail("groups", "must be >= 1");
   s->compress_first = r.get<bool>("compress_first", s->compress_first);
   s->compress_shortcuts = r.get<bool>("compress_shortcuts", s->compress_shortcuts);
-  const std::string mode = r.get<std::string>("mode", std::string("spn_fp"));
-  try {
-    s->layer.mode = parse_strassen_mode(mode);
-  } catch (const Error&) {
-    r.fail("mode", "= \"" + mode + "\" is not a mode (dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
-  }
+  s->layer.mode = read_mode(r, "mode", "spn_fp");
   const std::string quantizer = r.get<std::string>("quantizer", std::string("twn"));
   if (quantizer == "twn") {
     s->layer.rule = TernaryRule::Twn;
@@ -177,11 +181,72 @@ void read_schedule(JsonReader r, ScheduleConfig* s, double base_lr, int64_t epoc
   r.finish();
 }
 
+void read_phase(JsonReader r, PhaseConfig* p, size_t index, bool strassen) {
+  p->name = r.get<std::string>("name", "phase" + std::to_string(index + 1));
+  if (r.has("mode")) {
+    if (!strassen) r.fail("mode", "needs a model with Strassen layers (a model.strassen block)");
+    p->has_mode = true;
+    p->mode = read_mode(r, "mode", "spn_fp");
+  }
+  p->epochs = r.require<int64_t>("epochs");
+  if (p->epochs < 1 || p->epochs > 100000) r.fail("epochs", "must be in [1, 100000]");
+  read_optim(r.child("optim"), &p->optim);
+  read_schedule(r.child("schedule"), &p->schedule, p->optim.sgd.lr, p->epochs);
+  r.finish();
+}
+
+void read_init(JsonReader r, InitConfig* i) {
+  i->checkpoint = r.require<std::string>("checkpoint");
+  if (i->checkpoint.empty()) r.fail("checkpoint", "must not be empty");
+  i->strict = r.get<bool>("strict", i->strict);
+  r.finish();
+}
+
+void read_distill(JsonReader r, DistillConfig* d) {
+  d->enabled = true;
+  d->teacher_config = r.require<std::string>("teacher_config");
+  d->teacher_checkpoint = r.require<std::string>("teacher_checkpoint");
+  d->lambda = r.get<double>("lambda", d->lambda);
+  if (d->lambda < 0 || d->lambda > 1) r.fail("lambda", "must be in [0, 1]");
+  d->temperature = r.get<double>("temperature", d->temperature);
+  if (!(d->temperature > 0)) r.fail("temperature", "must be positive");
+  r.finish();
+}
+
+// "phases": each phase inherits the top-level optim (its own keys replace those keys) and the
+// top-level schedule unless it gives its own. The phases then carry the whole optimisation setup,
+// so the top-level optim/schedule are folded in and removed.
+void expand_phases(nlohmann::json& json, const std::string& path) {
+  const nlohmann::json& phases = json["phases"];
+  ST_CHECK(phases.is_array() && !phases.empty(),
+           "config '" << path << "': key 'phases' must be a non-empty array of phase objects");
+  ST_CHECK(!json.contains("epochs"), "config '" << path << "': key 'epochs' is given per phase when 'phases' is set");
+  const nlohmann::json top_optim = json.value("optim", nlohmann::json::object());
+  const nlohmann::json top_schedule = json.value("schedule", nlohmann::json::object());
+  ST_CHECK(top_optim.is_object(), "config '" << path << "': key 'optim' must be an object");
+  for (size_t i = 0; i < phases.size(); ++i) {
+    nlohmann::json& p = json["phases"][i];
+    ST_CHECK(p.is_object(), "config '" << path << "': key 'phases[" << i << "]' must be an object");
+    nlohmann::json optim = top_optim;
+    if (p.contains("optim")) {
+      ST_CHECK(p["optim"].is_object(), "config '" << path << "': key 'phases[" << i << "].optim' must be an object");
+      optim.merge_patch(p["optim"]);
+    }
+    p["optim"] = optim;
+    if (!p.contains("schedule")) p["schedule"] = top_schedule;
+  }
+  json.erase("optim");
+  json.erase("schedule");
+}
+
 }  // namespace
 
 ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
   nlohmann::json json = read_json_file(path);
   for (const std::string& o : overrides) apply_override(json, o);
+  ST_CHECK(json.is_object(), "config '" << path << "': the top level must be an object");
+  const bool phased = json.contains("phases");
+  if (phased) expand_phases(json, path);
   JsonReader r(json, path);
   ExperimentConfig c;
   c.source = path;
@@ -189,14 +254,33 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
   c.seed = r.get<uint64_t>("seed", c.seed);
   c.threads = r.get<int64_t>("threads", c.threads);
   if (c.threads < 0 || c.threads > 1024) r.fail("threads", "must be in [0, 1024] (0 = all cores)");
-  c.epochs = r.require<int64_t>("epochs");
-  if (c.epochs < 1 || c.epochs > 100000) r.fail("epochs", "must be in [1, 100000]");
   c.log_every = r.get<int64_t>("log_every", c.log_every);
   if (c.log_every < 1) r.fail("log_every", "must be >= 1");
   read_data(r.child("data"), &c.data);
   read_model(r.child("model"), &c.model);
-  read_optim(r.child("optim"), &c.optim);
-  read_schedule(r.child("schedule"), &c.schedule, c.optim.sgd.lr, c.epochs);
+  if (phased) {
+    std::vector<JsonReader> phases = r.child_array("phases");
+    for (size_t i = 0; i < phases.size(); ++i) {
+      PhaseConfig p;
+      read_phase(phases[i], &p, i, c.model.strassen.enabled);
+      c.phases.push_back(p);
+    }
+    c.epochs = 0;
+    for (const PhaseConfig& p : c.phases) c.epochs += p.epochs;
+  } else {
+    PhaseConfig p;
+    p.name = "train";
+    p.epochs = r.require<int64_t>("epochs");
+    if (p.epochs < 1 || p.epochs > 100000) r.fail("epochs", "must be in [1, 100000]");
+    read_optim(r.child("optim"), &p.optim);
+    read_schedule(r.child("schedule"), &p.schedule, p.optim.sgd.lr, p.epochs);
+    c.phases.push_back(p);
+    c.epochs = p.epochs;
+  }
+  c.optim = c.phases.front().optim;
+  c.schedule = c.phases.front().schedule;
+  if (r.has("init")) read_init(r.child("init"), &c.init);
+  if (r.has("distill")) read_distill(r.child("distill"), &c.distill);
   r.finish();
   c.resolved_json = r.resolved().dump(2) + "\n";
   return c;

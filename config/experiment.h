@@ -1,6 +1,6 @@
 #pragma once
 // ExperimentConfig: everything one `strassen train` run needs, read from a JSON config file
-// (plus --set overrides) with every key validated. docs/configs.md lists the keys.
+// (plus --set overrides) with every key validated. docs/training.md lists the keys.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -37,17 +37,46 @@ struct ScheduleConfig {
   PlateauOptions plateau_options;
 };
 
+// One phase of a run (strassennets.md §4: full-precision SPN, then ternary, then frozen ternary).
+// A config without "phases" is one phase made of the top-level epochs, optim and schedule.
+struct PhaseConfig {
+  std::string name;                  // "phase1", ... unless given
+  bool has_mode = false;             // switch every Strassen layer to `mode` when the phase starts
+  StrassenMode mode = StrassenMode::SpnFloat;
+  int64_t epochs = 1;
+  OptimConfig optim;                 // the top-level optim with the phase's keys replacing its own
+  ScheduleConfig schedule;           // the phase's schedule (epochs count from the phase start)
+};
+
+// Initial weights from another run's checkpoint (not used on --resume).
+struct InitConfig {
+  std::string checkpoint;  // empty: none
+  bool strict = true;      // every model tensor must be in the checkpoint; false: load those present
+};
+
+// Knowledge distillation (§4): L = (1-λ)·CE(y, z) + λ·T²·CE(softmax(z_t/T), softmax(z/T)).
+struct DistillConfig {
+  bool enabled = false;
+  std::string teacher_config;      // an experiment config whose "model" block builds the teacher
+  std::string teacher_checkpoint;  // its weights
+  double lambda = 0.5;
+  double temperature = 1;
+};
+
 struct ExperimentConfig {
   std::string name;
   std::string source;  // the config file
   uint64_t seed = 1;
   int64_t threads = 0;  // 0: OpenMP's default (all cores)
-  int64_t epochs = 1;
+  int64_t epochs = 1;      // all phases together
   int64_t log_every = 50;  // steps between metrics lines
   DataConfig data;
   ModelOptions model;
-  OptimConfig optim;
-  ScheduleConfig schedule;
+  OptimConfig optim;        // the first phase's
+  ScheduleConfig schedule;  // the first phase's
+  std::vector<PhaseConfig> phases;  // at least one
+  InitConfig init;
+  DistillConfig distill;
   std::string resolved_json;  // the fully resolved config (defaults filled in), pretty-printed
 };
 

@@ -27,6 +27,21 @@ JsonReader JsonReader::child(const std::string& key) {
   return JsonReader(sub, file_, dotted(key), root_, &(*out_)[key]);
 }
 
+std::vector<JsonReader> JsonReader::child_array(const std::string& key) {
+  ST_CHECK(object_.contains(key), where() << "missing required key '" << dotted(key) << "'");
+  used_.insert(key);
+  const nlohmann::json& array = object_.at(key);
+  ST_CHECK(array.is_array() && !array.empty(), where() << "key '" << dotted(key) << "' must be a non-empty array, got "
+                                                       << type_name(array));
+  // Fill the resolved array first: the children keep pointers into it.
+  (*out_)[key] = nlohmann::json::array();
+  for (size_t i = 0; i < array.size(); ++i) (*out_)[key].push_back(nlohmann::json::object());
+  std::vector<JsonReader> out;
+  for (size_t i = 0; i < array.size(); ++i)
+    out.push_back(JsonReader(array[i], file_, dotted(key) + "[" + std::to_string(i) + "]", root_, &(*out_)[key][i]));
+  return out;
+}
+
 void JsonReader::finish() const {
   for (auto it = object_.begin(); it != object_.end(); ++it)
     ST_CHECK(used_.count(it.key()), where() << "unknown key '" << dotted(it.key()) << "'");
@@ -114,6 +129,15 @@ void apply_override(nlohmann::json& config, const std::string& assignment) {
   while (std::getline(ss, part, '.')) parts.push_back(part);
   for (size_t i = 0; i < parts.size(); ++i) {
     ST_CHECK(!parts[i].empty(), "--set '" << assignment << "': empty key in path '" << path << "'");
+    if (node->is_array()) {
+      const std::string& part_i = parts[i];
+      const bool numeric = part_i.find_first_not_of("0123456789") == std::string::npos;
+      ST_CHECK(numeric && std::stoull(part_i) < node->size(),
+               "--set '" << assignment << "': '" << part_i << "' is not an index of '" << parts[i - 1] << "' (it has "
+                         << node->size() << " elements)");
+      node = &(*node)[std::stoull(part_i)];
+      continue;
+    }
     if (node->is_null()) *node = nlohmann::json::object();  // a section the file does not have yet
     ST_CHECK(node->is_object(), "--set '" << assignment << "': '" << parts[i - 1] << "' is not an object");
     node = &(*node)[parts[i]];

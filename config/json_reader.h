@@ -14,6 +14,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -42,6 +43,9 @@ class JsonReader {
 
   // A nested object; a missing one reads as {} (all defaults).
   JsonReader child(const std::string& key);
+
+  // A required non-empty array of objects; element i reads as key "key[i]".
+  std::vector<JsonReader> child_array(const std::string& key);
 
   // Throws for the first key that was never read.
   void finish() const;
@@ -85,7 +89,8 @@ class JsonReader {
 };
 
 // Applies "--set a.b.c=value" overrides: value is parsed as JSON when it is valid JSON
-// (numbers, true/false, arrays, quoted strings) and taken as a plain string otherwise.
+// (numbers, true/false, arrays, quoted strings) and taken as a plain string otherwise. A path
+// part that is a number indexes an existing array ("phases.1.epochs=3").
 void apply_override(nlohmann::json& config, const std::string& assignment);
 
 // Reads a JSON file; a syntax error names the file, line and column.

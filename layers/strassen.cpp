@@ -5,6 +5,7 @@
 #include "core/ops/conv.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/linalg.h"
+#include "core/ops/norm.h"
 #include "core/ops/quantize.h"
 #include "core/ops/shape_ops.h"
 #include "layers/init.h"
@@ -44,6 +45,16 @@ void clip_a_hat(Tensor& a) {
 
 Tensor quantize_with(const StrassenOptions& o, const Tensor& w) {
   return o.rule == TernaryRule::Twn ? ternarize_twn(w) : ternarize_fixed(w, o.fixed_step);
+}
+
+// ã ⊙ BN(h) with BN's γ fixed to 1 and β learned, computed as one batch norm with γ = ã and
+// β' = ã ⊙ β: the same function and the same gradients for ã and β, without a separate
+// full-size multiplication (and its backward) per hidden activation.
+Tensor scaled_hidden_bn(const Tensor& h, BatchNorm& bn, const Tensor& a_hat, const StrassenOptions& o, bool training) {
+  BatchNormOptions b;
+  b.eps = o.bn_eps;
+  b.momentum = o.bn_momentum;
+  return batch_norm(h, a_hat, mul(a_hat, *bn.bias()), bn.running_mean(), bn.running_var(), training, b);
 }
 
 // The (possibly ternary, possibly frozen) weight a mode uses.
@@ -114,14 +125,15 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
   hidden.pad_h = gh.pad, hidden.pad_w = gw.pad;
   hidden.groups = opt_.groups;
   Tensor h = conv2d(x, effective(opt_, *w_b_, ternary_b(opt_.mode)), Tensor(), hidden);
-  h = (*bn_)(h);
-  h = mul(h, reshape(*a_hat_, {1, opt_.hidden, 1, 1}));
+  h = scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training());
   Tensor y = conv_transpose2d(h, effective(opt_, *w_c_, ternary_c(opt_.mode)), Tensor(),
                               ConvTranspose2dOptions::make(opt_.out_patch, 0));
   ST_CHECK(gh.crop + gh.out <= y.size(2) && gw.crop + gw.out <= y.size(3),
            "StrassenConv2d: output " << shape_str(y.shape()) << " cannot be cropped to " << gh.out << "x" << gw.out
                                      << " for input " << shape_str(x.shape()));
-  y = narrow(narrow(y, 2, gh.crop, gh.out), 3, gw.crop, gw.out);
+  // (p = 1 and even sizes: nothing to crop, and narrow would copy)
+  if (gh.crop != 0 || gh.out != y.size(2)) y = narrow(y, 2, gh.crop, gh.out);
+  if (gw.crop != 0 || gw.out != y.size(3)) y = narrow(y, 3, gw.crop, gw.out);
   if (bias_) y = add(y, reshape(*bias_, {1, orig_.out_channels, 1, 1}));
   return y;
 }
@@ -160,8 +172,7 @@ Tensor StrassenLinear::forward(const Tensor& x) {
                                                                                    << shape_str(x.shape()));
   clip_a_hat(*a_hat_);
   Tensor h = linear(x, effective(opt_, *w_b_, ternary_b(opt_.mode)));
-  if (bn_) h = (*bn_)(h);
-  h = mul(h, *a_hat_);
+  h = bn_ ? scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training()) : mul(h, *a_hat_);
   return linear(h, effective(opt_, *w_c_, ternary_c(opt_.mode)), b);
 }
 

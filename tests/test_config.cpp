@@ -70,3 +70,67 @@ TEST_CASE("errors name the file and the dotted key", "[config]") {
                                          R"({"epochs": 1, "data": {"dir": "/d"}, "model": {"name": "vgg7"}, "schedule": {"kind": "multistep"}})");
   CHECK_THROWS_WITH(load_experiment_config(sched), Catch::Contains("schedule.milestones"));
 }
+
+TEST_CASE("phases inherit the top-level optim key by key and carry their own schedule", "[config]") {
+  const std::string path = write_config("st_cfg_phases.json", R"({
+    "data": {"dir": "/d"},
+    "model": {"name": "resnet_cifar", "strassen": {"hidden_ratio": 1}},
+    "optim": {"lr": 0.1, "weight_decay": 5e-4, "nesterov": true},
+    "schedule": {"kind": "cosine"},
+    "phases": [
+      {"mode": "spn_fp", "epochs": 4},
+      {"name": "tern", "mode": "spn_ternary", "epochs": 2, "optim": {"lr": 0.01}, "schedule": {"kind": "step", "step_size": 1}},
+      {"mode": "ternary_frozen", "epochs": 1, "optim": {"lr": 0.001, "weight_decay": 0}}
+    ]})");
+  const ExperimentConfig c = load_experiment_config(path);
+  REQUIRE(c.phases.size() == 3);
+  CHECK(c.epochs == 7);
+  CHECK(c.phases[0].name == "phase1");
+  CHECK(c.phases[1].name == "tern");
+  CHECK(c.phases[0].mode == StrassenMode::SpnFloat);
+  CHECK(c.phases[2].mode == StrassenMode::TernaryFrozen);
+  CHECK(c.phases[0].schedule.lr.kind == LrScheduleOptions::Kind::Cosine);
+  CHECK(c.phases[0].schedule.lr.total_epochs == 4);  // cosine over the phase, not the run
+  CHECK(c.phases[1].schedule.lr.kind == LrScheduleOptions::Kind::Step);
+  CHECK(c.phases[2].schedule.lr.kind == LrScheduleOptions::Kind::Cosine);
+  CHECK(c.phases[1].optim.sgd.lr == Approx(0.01));
+  CHECK(c.phases[1].optim.sgd.weight_decay == Approx(5e-4));  // inherited
+  CHECK(c.phases[1].optim.sgd.nesterov);
+  CHECK(c.phases[2].optim.sgd.weight_decay == 0);
+  CHECK(c.phases[2].schedule.lr.base_lr == Approx(0.001));
+  const nlohmann::json resolved = nlohmann::json::parse(c.resolved_json);
+  CHECK(resolved["phases"][1]["optim"]["weight_decay"] == 5e-4);
+  CHECK_FALSE(resolved.contains("optim"));
+  // Overrides index into the phases array.
+  const ExperimentConfig o = load_experiment_config(path, {"phases.1.epochs=5", "phases.0.optim.lr=0.2"});
+  CHECK(o.epochs == 10);
+  CHECK(o.phases[0].optim.sgd.lr == Approx(0.2));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.3.epochs=1"}), Catch::Contains("is not an index of 'phases'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.1.epochz=1"}), Catch::Contains("unknown key 'phases[1].epochz'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"epochs=3"}), Catch::Contains("'epochs' is given per phase"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.2.mode=frozen"}),
+                    Catch::Contains("phases[2].mode") && Catch::Contains("is not a mode"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases=[]"}), Catch::Contains("non-empty array"));
+}
+
+TEST_CASE("a phase mode needs Strassen layers; init and distill blocks are validated", "[config]") {
+  const std::string plain = write_config("st_cfg_phase_plain.json", R"({
+    "data": {"dir": "/d"}, "model": {"name": "resnet_cifar"},
+    "phases": [{"mode": "spn_ternary", "epochs": 1}]})");
+  CHECK_THROWS_WITH(load_experiment_config(plain), Catch::Contains("phases[0].mode") && Catch::Contains("model.strassen"));
+  const std::string path = write_config("st_cfg_distill.json", kMinimal);
+  const ExperimentConfig d = load_experiment_config(
+      path, {"distill.teacher_config=t.json", "distill.teacher_checkpoint=t.ckpt", "init.checkpoint=x.ckpt", "init.strict=false"});
+  CHECK(d.distill.enabled);
+  CHECK(d.distill.lambda == Approx(0.5));
+  CHECK(d.distill.temperature == Approx(1));
+  CHECK(d.init.checkpoint == "x.ckpt");
+  CHECK_FALSE(d.init.strict);
+  CHECK_FALSE(load_experiment_config(path).distill.enabled);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"distill.teacher_config=t.json"}),
+                    Catch::Contains("missing required key 'distill.teacher_checkpoint'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"distill.teacher_config=t.json", "distill.teacher_checkpoint=c",
+                                                  "distill.lambda=1.5"}),
+                    Catch::Contains("distill.lambda"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"init.strict=true"}), Catch::Contains("missing required key 'init.checkpoint'"));
+}

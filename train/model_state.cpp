@@ -18,15 +18,29 @@ void append_model_state(const Module& model, Checkpoint* ckpt) {
   for (auto& [name, t] : state_of(model)) ckpt->tensors.emplace_back(name, t.detach());
 }
 
-void load_model_state(const Checkpoint& ckpt, Module& model) {
+namespace {
+void load_one(const Checkpoint& ckpt, const std::string& name, Tensor t) {
+  const Tensor& src = ckpt.tensor(name);
+  ST_CHECK(src.shape() == t.shape(), "checkpoint '" << ckpt.source << "': tensor '" << name << "' has shape "
+                                                    << shape_str(src.shape()) << " but the model expects "
+                                                    << shape_str(t.shape()));
+  t.copy_(src);
+}
+}  // namespace
+
+std::vector<std::string> load_model_state_present(const Checkpoint& ckpt, Module& model) {
+  std::vector<std::string> missing;
   for (auto& [name, t] : state_of(model)) {
-    const Tensor& src = ckpt.tensor(name);
-    ST_CHECK(src.shape() == t.shape(), "checkpoint '" << ckpt.source << "': tensor '" << name << "' has shape "
-                                                      << shape_str(src.shape()) << " but the model expects "
-                                                      << shape_str(t.shape()));
-    Tensor dst = t;
-    dst.copy_(src);
+    if (ckpt.has_tensor(name))
+      load_one(ckpt, name, t);
+    else
+      missing.push_back(name);
   }
+  return missing;
+}
+
+void load_model_state(const Checkpoint& ckpt, Module& model) {
+  for (auto& [name, t] : state_of(model)) load_one(ckpt, name, t);
 }
 
 std::string model_checksum(const Module& model) {

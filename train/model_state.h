@@ -10,6 +10,9 @@ void append_model_state(const Module& model, Checkpoint* ckpt);
 // Copies the checkpoint's values into the module's tensors. Throws st::Error naming the key and
 // the file for a missing tensor or a shape mismatch (both shapes in the message).
 void load_model_state(const Checkpoint& ckpt, Module& model);
+// Non-strict variant for initialising from another run: loads the tensors the checkpoint has
+// (a shape mismatch is still an error), returns the names of the model tensors it lacked.
+std::vector<std::string> load_model_state_present(const Checkpoint& ckpt, Module& model);
 // The fingerprint of a model's weights and buffers (see tensors_checksum), as "0x%016x".
 std::string model_checksum(const Module& model);
 

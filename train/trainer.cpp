@@ -10,7 +10,9 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/ops/elementwise.h"
 #include "core/ops/loss.h"
+#include "layers/strassen.h"
 #include "data/cifar10.h"
 #include "io/checkpoint.h"
 #include "models/factory.h"
@@ -110,6 +112,34 @@ EvalResult evaluate(Layer& model, CifarLoader& loader) {
   return r;
 }
 
+namespace {
+
+// The mode the Strassen layers are in during phase `index`: the last mode a phase up to it set,
+// or the model config's own.
+StrassenMode phase_mode(const ExperimentConfig& c, size_t index) {
+  StrassenMode mode = c.model.strassen.layer.mode;
+  for (size_t i = 0; i <= index; ++i)
+    if (c.phases[i].has_mode) mode = c.phases[i].mode;
+  return mode;
+}
+
+std::shared_ptr<Layer> load_teacher(const DistillConfig& d) {
+  const ExperimentConfig tc = load_experiment_config(d.teacher_config);
+  Generator gen(tc.seed);
+  std::shared_ptr<Layer> teacher = build_model(tc.model, gen);
+  const Checkpoint ck = load_checkpoint(d.teacher_checkpoint);
+  load_model_state(ck, *teacher);
+  if (tc.model.strassen.enabled) {
+    const StrassenMode mode =
+        ck.texts.count("strassen_mode") ? parse_strassen_mode(ck.text("strassen_mode")) : phase_mode(tc, tc.phases.size() - 1);
+    set_strassen_mode(*teacher, mode);
+  }
+  teacher->eval();
+  return teacher;
+}
+
+}  // namespace
+
 TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt) {
   set_threads(c);
   ST_CHECK(!opt.out_dir.empty(), "train: no run directory given");
@@ -142,33 +172,39 @@ TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt)
 
   Generator init_gen(c.seed);
   std::shared_ptr<Layer> model = build_model(c.model, init_gen);
-  std::vector<std::string> param_names;
-  Sgd sgd(make_groups(*model, c.optim, &param_names), c.optim.sgd);
-  const LrSchedule schedule(c.schedule.lr);
-  ReduceOnPlateau plateau(c.schedule.plateau_options);
-  double plateau_lr = c.optim.sgd.lr;
+  const bool has_strassen = c.model.strassen.enabled;
+  std::shared_ptr<Layer> teacher;
+  if (c.distill.enabled) teacher = load_teacher(c.distill);
+
+  // Phase p covers the global epochs [phase_start[p], phase_start[p + 1]).
+  std::vector<int64_t> phase_start{0};
+  for (const PhaseConfig& p : c.phases) phase_start.push_back(phase_start.back() + p.epochs);
 
   int64_t start_epoch = 0;
-  double best_top1 = -1;
+  Checkpoint resumed;
   if (opt.resume) {
-    const Checkpoint ck = load_checkpoint(last_path.string());
-    load_model_state(ck, *model);
-    for (size_t i = 0; i < param_names.size(); ++i) {
-      const std::string key = "optim.momentum." + param_names[i];
-      if (ck.has_tensor(key)) sgd.momentum_buffers()[i] = ck.tensor(key).clone();
-    }
-    start_epoch = std::stoll(ck.text("epoch"));
-    best_top1 = std::stod(ck.text("best_top1"));
-    plateau_lr = std::stod(ck.text("lr"));
-    plateau.set_state(ck.text("plateau_has_best") == "1", std::stod(ck.text("plateau_best")),
-                      std::stoll(ck.text("plateau_bad")));
-    if (ck.text("threads") != std::to_string(omp_get_max_threads()))
+    resumed = load_checkpoint(last_path.string());
+    load_model_state(resumed, *model);
+    start_epoch = std::stoll(resumed.text("epoch"));
+    ST_CHECK(start_epoch <= c.epochs, "--resume: checkpoint '" << last_path.string() << "' is after epoch " << start_epoch
+                                                               << " but the config has only " << c.epochs);
+    if (resumed.text("threads") != std::to_string(omp_get_max_threads()))
       std::fprintf(stderr, "warning: resuming with %d threads, the checkpoint was written with %s; results may differ "
                            "in the last bits from an uninterrupted run\n",
-                   omp_get_max_threads(), ck.text("threads").c_str());
-    if (ck.text("config") != c.resolved_json)
+                   omp_get_max_threads(), resumed.text("threads").c_str());
+    if (resumed.text("config") != c.resolved_json)
       std::fprintf(stderr, "warning: the config differs from the one the checkpoint was trained with\n");
     std::fprintf(stderr, "resuming '%s' after epoch %lld\n", last_path.string().c_str(), static_cast<long long>(start_epoch));
+  } else if (!c.init.checkpoint.empty()) {
+    const Checkpoint init = load_checkpoint(c.init.checkpoint);
+    if (c.init.strict) {
+      load_model_state(init, *model);
+    } else {
+      const std::vector<std::string> missing = load_model_state_present(init, *model);
+      std::fprintf(stderr, "init: loaded '%s'; %zu model tensors not in it keep their initial values%s%s\n",
+                   c.init.checkpoint.c_str(), missing.size(), missing.empty() ? "" : " (first: ",
+                   missing.empty() ? "" : (missing.front() + ")").c_str());
+    }
   }
 
   fs::create_directories(out);
@@ -180,23 +216,6 @@ TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt)
   // Log epochs are 1-based: keep what the completed epochs logged, drop the repeated one's lines.
   log.open((out / "metrics.jsonl").string(), opt.resume ? start_epoch + 1 : -1);
 
-  auto save = [&](const fs::path& path, int64_t epochs_done) {
-    Checkpoint ck;
-    append_model_state(*model, &ck);
-    for (size_t i = 0; i < param_names.size(); ++i)
-      if (sgd.momentum_buffers()[i].defined()) ck.tensors.emplace_back("optim.momentum." + param_names[i], sgd.momentum_buffers()[i]);
-    ck.texts["epoch"] = std::to_string(epochs_done);
-    ck.texts["best_top1"] = fmt("%.17g", best_top1);
-    ck.texts["lr"] = fmt("%.17g", plateau_lr);
-    ck.texts["plateau_has_best"] = plateau.has_best() ? "1" : "0";
-    ck.texts["plateau_best"] = fmt("%.17g", plateau.best());
-    ck.texts["plateau_bad"] = std::to_string(plateau.bad_epochs());
-    ck.texts["threads"] = std::to_string(omp_get_max_threads());
-    ck.texts["seed"] = std::to_string(c.seed);
-    ck.texts["config"] = c.resolved_json;
-    save_checkpoint(path.string(), ck);
-  };
-
   std::fprintf(stderr, "%s: %s, %lld parameters; %lld training images (%lld held out), %lld test images; %d threads\n",
                c.name.c_str(), model->describe().substr(0, 60).c_str(), static_cast<long long>(model->num_parameters()),
                static_cast<long long>(train_idx.size()), static_cast<long long>(val_idx.size()),
@@ -205,83 +224,180 @@ TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt)
   TrainSummary summary;
   const auto run_start = std::chrono::steady_clock::now();
   const int64_t steps = train_loader.batches_per_epoch();
-  for (int64_t epoch = start_epoch; epoch < c.epochs; ++epoch) {
-    model->train();
-    train_loader.start_epoch(epoch);
-    Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), steps, c.data.batch_size,
-                      opt.progress);
-    double loss_sum = 0, window_loss = 0;
-    int64_t seen = 0, correct = 0, window_steps = 0;
-    double lr = 0;
-    Batch b;
-    for (int64_t step = 0; train_loader.next(b); ++step) {
-      lr = c.schedule.plateau ? plateau_lr : schedule.lr(static_cast<double>(epoch) + static_cast<double>(step) / steps);
-      sgd.set_lr(lr);
-      Tensor logits = (*model)(b.images);
-      Tensor loss = cross_entropy(logits, b.labels);
-      sgd.zero_grad();
-      loss.backward();
-      if (c.optim.clip_grad_norm > 0) clip_grad_norm(sgd.parameters(), c.optim.clip_grad_norm);
-      sgd.step();
-
-      const double l = loss.item();
-      ST_CHECK(std::isfinite(l), "training diverged: loss is " << l << " at epoch " << epoch + 1 << " step " << step + 1
-                                                              << " (lower optim.lr?)");
-      const int64_t n = static_cast<int64_t>(b.labels.size());
-      loss_sum += l * static_cast<double>(n);
-      seen += n;
-      correct += count_correct(logits, b.labels).top1;
-      window_loss += l;
-      ++window_steps;
-      progress.update(step + 1, "loss " + fmt("%.4f", loss_sum / static_cast<double>(seen)));
-      if ((step + 1) % c.log_every == 0) {
-        log.write(JsonLine()
-                      .add("type", "step")
-                      .add("epoch", epoch + 1)
-                      .add("step", step + 1)
-                      .add("loss", window_loss / static_cast<double>(window_steps))
-                      .add("lr", lr)
-                      .add("images_per_s", static_cast<double>(seen) / progress.elapsed_seconds()));
-        window_loss = 0;
-        window_steps = 0;
+  for (size_t pi = 0; pi < c.phases.size(); ++pi) {
+    const PhaseConfig& ph = c.phases[pi];
+    const fs::path phase_path = out / ("phase" + std::to_string(pi + 1) + "_" + ph.name + ".ckpt");
+    if (start_epoch >= phase_start[pi + 1]) {  // finished before a --resume: report what it logged
+      if (fs::exists(phase_path)) {
+        const Checkpoint done = load_checkpoint(phase_path.string());
+        PhaseResult r;
+        r.name = ph.name;
+        r.mode = done.texts.count("strassen_mode") ? done.text("strassen_mode") : "";
+        r.test.top1 = std::stod(done.text("test_top1"));
+        r.test.top5 = std::stod(done.text("test_top5"));
+        summary.phases.push_back(r);
       }
+      continue;
     }
-    const double train_seconds = progress.elapsed_seconds();
-    progress.finish("loss " + fmt("%.4f", loss_sum / std::max<double>(1, static_cast<double>(seen))));
+    const StrassenMode mode = phase_mode(c, pi);
+    if (has_strassen) set_strassen_mode(*model, mode);
+    const std::string mode_name = has_strassen ? strassen_mode_name(mode) : "";
+    std::vector<std::string> param_names;
+    Sgd sgd(make_groups(*model, ph.optim, &param_names), ph.optim.sgd);
+    const LrSchedule schedule(ph.schedule.lr);
+    ReduceOnPlateau plateau(ph.schedule.plateau_options);
+    double plateau_lr = ph.optim.sgd.lr;
+    double best_top1 = -1;
+    // Within a phase a resumed run continues its optimizer state; a new phase starts afresh.
+    if (opt.resume && start_epoch > phase_start[pi] && (resumed.texts.count("phase") ? std::stoul(resumed.text("phase")) : 0) == pi) {
+      for (size_t i = 0; i < param_names.size(); ++i) {
+        const std::string key = "optim.momentum." + param_names[i];
+        if (resumed.has_tensor(key)) sgd.momentum_buffers()[i] = resumed.tensor(key).clone();
+      }
+      best_top1 = std::stod(resumed.text("best_top1"));
+      plateau_lr = std::stod(resumed.text("lr"));
+      plateau.set_state(resumed.text("plateau_has_best") == "1", std::stod(resumed.text("plateau_best")),
+                        std::stoll(resumed.text("plateau_bad")));
+    }
+    if (c.phases.size() > 1)
+      std::fprintf(stderr, "phase %zu/%zu '%s'%s%s: epochs %lld-%lld, lr %g\n", pi + 1, c.phases.size(), ph.name.c_str(),
+                   has_strassen ? ", mode " : "", mode_name.c_str(), static_cast<long long>(phase_start[pi] + 1),
+                   static_cast<long long>(phase_start[pi + 1]), ph.optim.sgd.lr);
 
-    const EvalResult test = evaluate(*model, test_loader);
-    EvalResult val;
-    if (val_loader) val = evaluate(*model, *val_loader);
-    const double monitored = val_loader ? val.top1 : test.top1;
-    if (c.schedule.plateau) plateau_lr = plateau.observe(c.schedule.plateau_options.mode == "max" ? monitored : (val_loader ? val.loss : test.loss), plateau_lr);
+    auto save = [&](const fs::path& path, int64_t epochs_done, const EvalResult& test) {
+      Checkpoint ck;
+      append_model_state(*model, &ck);
+      for (size_t i = 0; i < param_names.size(); ++i)
+        if (sgd.momentum_buffers()[i].defined())
+          ck.tensors.emplace_back("optim.momentum." + param_names[i], sgd.momentum_buffers()[i]);
+      ck.texts["epoch"] = std::to_string(epochs_done);
+      ck.texts["phase"] = std::to_string(pi);
+      ck.texts["phase_name"] = ph.name;
+      if (has_strassen) ck.texts["strassen_mode"] = mode_name;
+      ck.texts["best_top1"] = fmt("%.17g", best_top1);
+      ck.texts["test_top1"] = fmt("%.17g", test.top1);
+      ck.texts["test_top5"] = fmt("%.17g", test.top5);
+      ck.texts["lr"] = fmt("%.17g", plateau_lr);
+      ck.texts["plateau_has_best"] = plateau.has_best() ? "1" : "0";
+      ck.texts["plateau_best"] = fmt("%.17g", plateau.best());
+      ck.texts["plateau_bad"] = std::to_string(plateau.bad_epochs());
+      ck.texts["threads"] = std::to_string(omp_get_max_threads());
+      ck.texts["seed"] = std::to_string(c.seed);
+      ck.texts["config"] = c.resolved_json;
+      save_checkpoint(path.string(), ck);
+    };
 
-    JsonLine line;
-    line.add("type", "epoch")
-        .add("epoch", epoch + 1)
-        .add("lr", lr)
-        .add("train_loss", loss_sum / std::max<double>(1, static_cast<double>(seen)))
-        .add("train_top1", static_cast<double>(correct) / std::max<double>(1, static_cast<double>(seen)))
-        .add("test_loss", test.loss)
-        .add("test_top1", test.top1)
-        .add("test_top5", test.top5);
-    if (val_loader) line.add("val_loss", val.loss).add("val_top1", val.top1).add("val_top5", val.top5);
-    line.add("train_seconds", train_seconds).add("images_per_s", static_cast<double>(seen) / train_seconds);
-    log.write(line);
-    std::fprintf(stderr, "epoch %lld/%lld: train loss %.4f top-1 %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%%%s\n",
-                 static_cast<long long>(epoch + 1), static_cast<long long>(c.epochs),
-                 loss_sum / std::max<double>(1, static_cast<double>(seen)),
-                 100.0 * static_cast<double>(correct) / std::max<double>(1, static_cast<double>(seen)), test.loss,
-                 100 * test.top1, 100 * test.top5,
-                 val_loader ? (" | val top-1 " + fmt("%.2f%%", 100 * val.top1)).c_str() : "");
+    EvalResult test;
+    for (int64_t epoch = std::max(start_epoch, phase_start[pi]); epoch < phase_start[pi + 1]; ++epoch) {
+      const int64_t phase_epoch = epoch - phase_start[pi];
+      model->train();
+      train_loader.start_epoch(epoch);
+      Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(c.epochs), steps, c.data.batch_size,
+                        opt.progress);
+      double loss_sum = 0, window_loss = 0;
+      int64_t seen = 0, correct = 0, window_steps = 0;
+      double lr = 0;
+      Batch b;
+      for (int64_t step = 0; train_loader.next(b); ++step) {
+        lr = ph.schedule.plateau ? plateau_lr
+                                 : schedule.lr(static_cast<double>(phase_epoch) + static_cast<double>(step) / steps);
+        sgd.set_lr(lr);
+        Tensor logits = (*model)(b.images);
+        Tensor loss = cross_entropy(logits, b.labels);
+        if (teacher) {
+          Tensor teacher_logits;
+          {
+            NoGradGuard no_grad;
+            teacher_logits = (*teacher)(b.images);
+          }
+          const double lambda = c.distill.lambda, t = c.distill.temperature;
+          Tensor soft = soft_cross_entropy(logits, teacher_logits, static_cast<real>(t));
+          loss = add(mul_scalar(loss, static_cast<real>(1 - lambda)), mul_scalar(soft, static_cast<real>(lambda * t * t)));
+        }
+        sgd.zero_grad();
+        loss.backward();
+        if (ph.optim.clip_grad_norm > 0) clip_grad_norm(sgd.parameters(), ph.optim.clip_grad_norm);
+        sgd.step();
 
-    const bool improved = monitored > best_top1;
-    if (improved) best_top1 = monitored;
-    save(last_path, epoch + 1);
-    if (improved) save(best_path, epoch + 1);
-    summary.epochs_run++;
-    summary.last_test = test;
+        const double l = loss.item();
+        ST_CHECK(std::isfinite(l), "training diverged: loss is " << l << " at epoch " << epoch + 1 << " step " << step + 1
+                                                                << " (lower optim.lr?)");
+        const int64_t n = static_cast<int64_t>(b.labels.size());
+        loss_sum += l * static_cast<double>(n);
+        seen += n;
+        correct += count_correct(logits, b.labels).top1;
+        window_loss += l;
+        ++window_steps;
+        progress.update(step + 1, "loss " + fmt("%.4f", loss_sum / static_cast<double>(seen)));
+        if ((step + 1) % c.log_every == 0) {
+          log.write(JsonLine()
+                        .add("type", "step")
+                        .add("epoch", epoch + 1)
+                        .add("step", step + 1)
+                        .add("loss", window_loss / static_cast<double>(window_steps))
+                        .add("lr", lr)
+                        .add("images_per_s", static_cast<double>(seen) / progress.elapsed_seconds()));
+          window_loss = 0;
+          window_steps = 0;
+        }
+      }
+      const double train_seconds = progress.elapsed_seconds();
+      progress.finish("loss " + fmt("%.4f", loss_sum / std::max<double>(1, static_cast<double>(seen))));
+
+      test = evaluate(*model, test_loader);
+      EvalResult val;
+      if (val_loader) val = evaluate(*model, *val_loader);
+      const double monitored = val_loader ? val.top1 : test.top1;
+      if (ph.schedule.plateau)
+        plateau_lr = plateau.observe(ph.schedule.plateau_options.mode == "max" ? monitored : (val_loader ? val.loss : test.loss),
+                                     plateau_lr);
+
+      JsonLine line;
+      line.add("type", "epoch").add("epoch", epoch + 1);
+      if (c.phases.size() > 1) line.add("phase", ph.name);
+      if (has_strassen) line.add("mode", mode_name);
+      line.add("lr", lr)
+          .add("train_loss", loss_sum / std::max<double>(1, static_cast<double>(seen)))
+          .add("train_top1", static_cast<double>(correct) / std::max<double>(1, static_cast<double>(seen)))
+          .add("test_loss", test.loss)
+          .add("test_top1", test.top1)
+          .add("test_top5", test.top5);
+      if (val_loader) line.add("val_loss", val.loss).add("val_top1", val.top1).add("val_top5", val.top5);
+      line.add("train_seconds", train_seconds).add("images_per_s", static_cast<double>(seen) / train_seconds);
+      log.write(line);
+      std::fprintf(stderr, "epoch %lld/%lld: train loss %.4f top-1 %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%%%s\n",
+                   static_cast<long long>(epoch + 1), static_cast<long long>(c.epochs),
+                   loss_sum / std::max<double>(1, static_cast<double>(seen)),
+                   100.0 * static_cast<double>(correct) / std::max<double>(1, static_cast<double>(seen)), test.loss,
+                   100 * test.top1, 100 * test.top5,
+                   val_loader ? (" | val top-1 " + fmt("%.2f%%", 100 * val.top1)).c_str() : "");
+
+      const bool improved = monitored > best_top1;
+      if (improved) best_top1 = monitored;
+      // The phase's own checkpoint first: a kill between the two writes repeats this epoch.
+      if (epoch + 1 == phase_start[pi + 1] && c.phases.size() > 1) save(phase_path, epoch + 1, test);
+      save(last_path, epoch + 1, test);
+      if (improved) save(best_path, epoch + 1, test);
+      summary.epochs_run++;
+      summary.last_test = test;
+      summary.best_top1 = best_top1;
+    }
+    if (c.phases.size() > 1) {
+      PhaseResult r;
+      r.name = ph.name;
+      r.mode = mode_name;
+      r.test = test;
+      summary.phases.push_back(r);
+      log.write(JsonLine()
+                    .add("type", "phase")
+                    .add("phase", ph.name)
+                    .add("mode", mode_name)
+                    .add("epochs_done", phase_start[pi + 1])
+                    .add("test_top1", test.top1)
+                    .add("test_top5", test.top5));
+    }
   }
-  summary.best_top1 = best_top1;
+  if (summary.epochs_run == 0 && opt.resume) summary.best_top1 = std::stod(resumed.text("best_top1"));
   summary.checksum = model_checksum(*model);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   return summary;
@@ -294,6 +410,9 @@ EvalResult evaluate_checkpoint(const ExperimentConfig& c, const std::string& che
   Generator init_gen(c.seed);
   std::shared_ptr<Layer> model = build_model(c.model, init_gen);
   load_model_state(ck, *model);
+  if (c.model.strassen.enabled)
+    set_strassen_mode(*model, ck.texts.count("strassen_mode") ? parse_strassen_mode(ck.text("strassen_mode"))
+                                                              : phase_mode(c, c.phases.size() - 1));
   CifarLoader loader(test_set, iota_indices(test_set->size()), loader_options(c.data, false, c.seed));
   return evaluate(*model, loader);
 }

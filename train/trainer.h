@@ -8,6 +8,12 @@
 // a kill continues to exactly the weights of an uninterrupted run with the same thread count:
 // every source of randomness (initialisation, shuffling, augmentation) is a pure function of
 // (seed, epoch, position).
+//
+// Phases (config "phases"): each phase sets the Strassen layers' mode, gets a fresh optimizer
+// (momentum reset) and its own schedule counted from the phase's first epoch; its end writes
+// phase<k>_<name>.ckpt. best.ckpt holds the best epoch of the current (in the end: the last) phase.
+// A resumed run continues inside a phase with its momentum, or starts the next phase afresh.
+// With "distill", the teacher runs in evaluation mode without recording a graph.
 #include <string>
 
 #include "config/experiment.h"
@@ -23,8 +29,14 @@ struct TrainRunOptions {
   bool progress = true;  // progress display on stderr
 };
 
+struct PhaseResult {
+  std::string name, mode;  // mode: the Strassen mode, empty without Strassen layers
+  EvalResult test;         // after the phase's last epoch (top1/top5 only for phases done before a --resume)
+};
+
 struct TrainSummary {
-  int64_t epochs_run = 0;
+  int64_t epochs_run = 0;    // in this invocation
+  std::vector<PhaseResult> phases;  // multi-phase runs: one per finished phase
   EvalResult last_test;
   double best_top1 = 0;
   std::string checksum;  // model_checksum() of the final weights
