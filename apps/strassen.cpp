@@ -2,6 +2,7 @@
 //
 //   strassen train --config FILE [--set key=value ...] [--out DIR] [--seed N] [--resume] [--no-progress]
 //   strassen eval  --config FILE --checkpoint FILE [--set key=value ...] [--json FILE]
+//   strassen export --config FILE --checkpoint FILE --out FILE [--set key=value ...]
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
@@ -29,7 +30,8 @@ constexpr const char* kUsage =
     "usage: strassen <command> [options]\n"
     "commands:\n"
     "  train   train a model from a JSON config (strassen train --help)\n"
-    "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n";
+    "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n"
+    "  export  fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n";
 
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
@@ -92,6 +94,24 @@ int cmd_eval(int argc, char** argv) {
   return 0;
 }
 
+int cmd_export(int argc, char** argv) {
+  cxxopts::Options options("strassen export",
+                           "Write a trained ternary Strassen model with W_b, W_c exactly {-1, 0, 1} (scales folded into "
+                           "a_hat and the hidden batch norm).");
+  options.add_options()("config", "experiment config (JSON)", cxxopts::value<std::string>())(
+      "checkpoint", "trained checkpoint (spn_ternary or ternary_frozen, TWN rule)", cxxopts::value<std::string>())(
+      "out", "the exported checkpoint to write", cxxopts::value<std::string>())(
+      "set", "override a config key: key.path=value (repeatable)", cxxopts::value<std::vector<std::string>>());
+  cxxopts::ParseResult r = parse(options, argc, argv);
+  std::vector<std::string> overrides;
+  if (r.count("set")) overrides = r["set"].as<std::vector<std::string>>();
+  const st::ExperimentConfig config = st::load_experiment_config(require(r, "config"), overrides);
+  const std::string out = require(r, "out");
+  st::export_ternary(config, require(r, "checkpoint"), out);
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,6 +123,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "train") return cmd_train(argc - 1, argv + 1);
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
+    if (command == "export") return cmd_export(argc - 1, argv + 1);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -63,6 +63,24 @@ StrassenMode read_mode(JsonReader& r, const std::string& key, const std::string&
   }
 }
 
+// "quantizer": "twn" | "fixed" (with "fixed_step") | "ttq" (with "ttq_threshold").
+void read_quantizer(JsonReader& r, TernaryQuantizerOptions* q) {
+  const std::string name = r.get<std::string>("quantizer", std::string("twn"));
+  try {
+    q->rule = parse_ternary_rule(name);
+  } catch (const Error&) {
+    r.fail("quantizer", "= \"" + name + "\" is not a quantizer (twn, fixed, ttq)");
+  }
+  if (q->rule == TernaryRule::Fixed) {
+    q->fixed_step = static_cast<real>(r.get<double>("fixed_step", 1.0));
+    if (!(q->fixed_step > 0)) r.fail("fixed_step", "must be positive");
+  }
+  if (q->rule == TernaryRule::Ttq) {
+    q->ttq_threshold = static_cast<real>(r.get<double>("ttq_threshold", 0.05));
+    if (q->ttq_threshold < 0 || q->ttq_threshold >= 1) r.fail("ttq_threshold", "must be in [0, 1)");
+  }
+}
+
 void read_strassen(JsonReader r, StrassenModelOptions* s) {
   s->enabled = true;
   s->hidden_ratio = r.get<double>("hidden_ratio", s->hidden_ratio);
@@ -74,22 +92,24 @@ void read_strassen(JsonReader r, StrassenModelOptions* s) {
   s->compress_first = r.get<bool>("compress_first", s->compress_first);
   s->compress_shortcuts = r.get<bool>("compress_shortcuts", s->compress_shortcuts);
   s->layer.mode = read_mode(r, "mode", "spn_fp");
-  const std::string quantizer = r.get<std::string>("quantizer", std::string("twn"));
-  if (quantizer == "twn") {
-    s->layer.rule = TernaryRule::Twn;
-  } else if (quantizer == "fixed") {
-    s->layer.rule = TernaryRule::Fixed;
-    s->layer.fixed_step = static_cast<real>(r.get<double>("fixed_step", 1.0));
-    if (!(s->layer.fixed_step > 0)) r.fail("fixed_step", "must be positive");
-  } else {
-    r.fail("quantizer", "= \"" + quantizer + "\" is not a quantizer (twn, fixed)");
-  }
+  read_quantizer(r, &s->layer.quant);
+  r.finish();
+}
+
+void read_ternary(JsonReader r, TernaryModelOptions* t) {
+  t->enabled = true;
+  read_quantizer(r, &t->quant);
+  t->compress_first = r.get<bool>("compress_first", t->compress_first);
   r.finish();
 }
 
 void read_model(JsonReader r, ModelOptions* m) {
   m->name = r.require<std::string>("name");
   if (r.has("strassen")) read_strassen(r.child("strassen"), &m->strassen);
+  if (r.has("ternary")) {
+    if (m->strassen.enabled) r.fail("ternary", "cannot be combined with 'strassen' (the Strassen block has its own quantizer)");
+    read_ternary(r.child("ternary"), &m->ternary);
+  }
   if (m->name == "resnet_cifar") {
     m->resnet.depth = r.get<int64_t>("depth", m->resnet.depth);
     if (m->resnet.depth < 8 || (m->resnet.depth - 2) % 6 != 0)

@@ -41,6 +41,7 @@ class Module {
   virtual std::string describe() const = 0;
 
  protected:
+  friend class TernaryWeight;  // registers a layer's TTQ scales on it
   Tensor& register_parameter(const std::string& name, Tensor value);
   Tensor& register_buffer(const std::string& name, Tensor value);
   template <class M>

@@ -26,7 +26,6 @@ void validate(const StrassenOptions& o) {
   ST_CHECK(o.out_patch > 0, "strassen layer: out_patch p = " << o.out_patch << " must be positive");
   ST_CHECK(o.groups > 0 && o.hidden % o.groups == 0,
            "strassen layer: hidden width " << o.hidden << " must be divisible by groups " << o.groups);
-  ST_CHECK(o.fixed_step > 0, "strassen layer: fixed_step " << o.fixed_step << " must be positive");
 }
 
 BatchNormLayerOptions hidden_bn_options(const StrassenOptions& o) {
@@ -43,10 +42,6 @@ void clip_a_hat(Tensor& a) {
   for (int64_t i = 0; i < a.numel(); ++i) p[i] = std::min(real(100), std::max(real(0), p[i]));
 }
 
-Tensor quantize_with(const StrassenOptions& o, const Tensor& w) {
-  return o.rule == TernaryRule::Twn ? ternarize_twn(w) : ternarize_fixed(w, o.fixed_step);
-}
-
 // ã ⊙ BN(h) with BN's γ fixed to 1 and β learned, computed as one batch norm with γ = ã and
 // β' = ã ⊙ β: the same function and the same gradients for ã and β, without a separate
 // full-size multiplication (and its backward) per hidden activation.
@@ -58,10 +53,43 @@ Tensor scaled_hidden_bn(const Tensor& h, BatchNorm& bn, const Tensor& a_hat, con
 }
 
 // The (possibly ternary, possibly frozen) weight a mode uses.
-Tensor effective(const StrassenOptions& o, const Tensor& w, bool ternary) {
+Tensor effective(const StrassenOptions& o, TernaryWeight& quant, const Tensor& w, bool ternary) {
   if (!ternary) return w;
-  Tensor q = quantize_with(o, w);
+  Tensor q = quant.quantize(w);
   return o.mode == StrassenMode::TernaryFrozen ? q.detach() : q;
+}
+
+// Folding (see strassen.h). The quantizer must map codes to themselves, so that the folded layer
+// in the same mode uses exactly the stored {−1, 0, 1} values.
+TernaryCodes fold_codes(const char* layer, const StrassenOptions& o, const TernaryWeight& quant, const Tensor& w) {
+  ST_CHECK(o.mode == StrassenMode::SpnTernary || o.mode == StrassenMode::TernaryFrozen,
+           layer << ": folding needs W_b and W_c ternary (mode spn_ternary or ternary_frozen), the layer is in mode "
+                 << strassen_mode_name(o.mode));
+  ST_CHECK(o.quant.rule == TernaryRule::Twn || (o.quant.rule == TernaryRule::Fixed && o.quant.fixed_step == 1),
+           layer << ": folding needs the twn rule or the fixed rule with step 1 (got "
+                 << ternary_rule_name(o.quant.rule) << ")");
+  return quant.codes(w);
+}
+
+// ã ← ã·s (ã is clipped to [0, 100] before each forward: a folded value above 100 would change
+// the function).
+void scale_a_hat(const char* layer, Tensor& a_hat, real s) {
+  real* a = a_hat.data();
+  for (int64_t i = 0; i < a_hat.numel(); ++i) {
+    a[i] *= s;
+    ST_CHECK(a[i] <= 100, layer << ": folded a_hat " << a[i] << " exceeds the clip bound 100");
+  }
+}
+
+// In evaluation mode the hidden BN sees W_b's output divided by s: with m ← m/s and
+// v ← (v + eps)/s² − eps, (z/s − m/s)/sqrt(v' + eps) = (z − m)/sqrt(v + eps) exactly.
+void fold_into_bn(BatchNorm& bn, real s, real eps) {
+  real* m = bn.running_mean().data();
+  real* v = bn.running_var().data();
+  for (int64_t i = 0; i < bn.running_mean().numel(); ++i) {
+    m[i] /= s;
+    v[i] = (v[i] + eps) / (s * s) - eps;
+  }
 }
 
 }  // namespace
@@ -99,6 +127,17 @@ StrassenConv2d::StrassenConv2d(const Conv2dLayerOptions& original, const Strasse
   w_c_ = &register_parameter("w_c", wc);
   a_hat_ = &register_parameter("a_hat", Tensor::ones({r}));
   bn_ = register_module("hidden_bn", std::make_shared<BatchNorm>(hidden_bn_options(opt)));
+  q_b_ = TernaryWeight(*this, "w_b", opt.quant);
+  q_c_ = TernaryWeight(*this, "w_c", opt.quant);
+}
+
+void StrassenConv2d::fold_ternary_scales() {
+  const TernaryCodes b = fold_codes("StrassenConv2d", opt_, q_b_, *w_b_), c = fold_codes("StrassenConv2d", opt_, q_c_, *w_c_);
+  ST_CHECK(b.scale > 0, "StrassenConv2d: W_b quantizes to all zeros; nothing to fold");
+  w_b_->copy_(b.codes);
+  w_c_->copy_(c.codes);
+  scale_a_hat("StrassenConv2d", *a_hat_, c.scale);
+  fold_into_bn(*bn_, b.scale, opt_.bn_eps);
 }
 
 StrassenConv2d::Geometry StrassenConv2d::geometry(int64_t in_extent) const {
@@ -124,9 +163,9 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
   hidden.stride_h = gh.stride, hidden.stride_w = gw.stride;
   hidden.pad_h = gh.pad, hidden.pad_w = gw.pad;
   hidden.groups = opt_.groups;
-  Tensor h = conv2d(x, effective(opt_, *w_b_, ternary_b(opt_.mode)), Tensor(), hidden);
+  Tensor h = conv2d(x, effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode)), Tensor(), hidden);
   h = scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training());
-  Tensor y = conv_transpose2d(h, effective(opt_, *w_c_, ternary_c(opt_.mode)), Tensor(),
+  Tensor y = conv_transpose2d(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), Tensor(),
                               ConvTranspose2dOptions::make(opt_.out_patch, 0));
   ST_CHECK(gh.crop + gh.out <= y.size(2) && gw.crop + gw.out <= y.size(3),
            "StrassenConv2d: output " << shape_str(y.shape()) << " cannot be cropped to " << gh.out << "x" << gw.out
@@ -163,6 +202,21 @@ StrassenLinear::StrassenLinear(int64_t in_features, int64_t out_features, bool b
   w_c_ = &register_parameter("w_c", wc);
   a_hat_ = &register_parameter("a_hat", Tensor::ones({opt.hidden}));
   if (opt.hidden_bn) bn_ = register_module("hidden_bn", std::make_shared<BatchNorm>(hidden_bn_options(opt)));
+  q_b_ = TernaryWeight(*this, "w_b", opt.quant);
+  q_c_ = TernaryWeight(*this, "w_c", opt.quant);
+}
+
+void StrassenLinear::fold_ternary_scales() {
+  const TernaryCodes b = fold_codes("StrassenLinear", opt_, q_b_, *w_b_), c = fold_codes("StrassenLinear", opt_, q_c_, *w_c_);
+  ST_CHECK(b.scale > 0, "StrassenLinear: W_b quantizes to all zeros; nothing to fold");
+  w_b_->copy_(b.codes);
+  w_c_->copy_(c.codes);
+  if (bn_) {
+    scale_a_hat("StrassenLinear", *a_hat_, c.scale);
+    fold_into_bn(*bn_, b.scale, opt_.bn_eps);
+  } else {
+    scale_a_hat("StrassenLinear", *a_hat_, b.scale * c.scale);
+  }
 }
 
 Tensor StrassenLinear::forward(const Tensor& x) {
@@ -171,14 +225,22 @@ Tensor StrassenLinear::forward(const Tensor& x) {
   ST_CHECK(!bn_ || x.dim() == 2, "StrassenLinear: the hidden batch norm needs [N, " << in_ << "] input, got "
                                                                                    << shape_str(x.shape()));
   clip_a_hat(*a_hat_);
-  Tensor h = linear(x, effective(opt_, *w_b_, ternary_b(opt_.mode)));
+  Tensor h = linear(x, effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode)));
   h = bn_ ? scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training()) : mul(h, *a_hat_);
-  return linear(h, effective(opt_, *w_c_, ternary_c(opt_.mode)), b);
+  return linear(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), b);
 }
 
 std::string StrassenLinear::describe() const {
   return "StrassenLinear(" + std::to_string(in_) + ", " + std::to_string(out_) + ", r " + std::to_string(opt_.hidden) +
          ", " + strassen_mode_name(opt_.mode) + ")";
+}
+
+int64_t fold_ternary_scales(Module& model) {
+  int64_t found = 0;
+  if (auto* c = dynamic_cast<StrassenConv2d*>(&model)) c->fold_ternary_scales(), ++found;
+  if (auto* l = dynamic_cast<StrassenLinear*>(&model)) l->fold_ternary_scales(), ++found;
+  for (auto& [name, child] : model.named_children()) found += fold_ternary_scales(*child);
+  return found;
 }
 
 int64_t set_strassen_mode(Module& model, StrassenMode mode) {

@@ -21,6 +21,7 @@
 //   SpnTernary (2)     W_b and W_c ternary (straight-through gradients to the latent weights)
 //   TernaryB (3)       only W_b ternary       TernaryC (4)   only W_c ternary
 //   TernaryFrozen (5)  W_b and W_c ternary and fixed: only ã, the hidden BN and the bias train
+// The ternary rule (TWN, fixed, TTQ) is StrassenOptions::quant (layers/ternary_weight.h).
 // Every mode's parameters are registered, so one model definition (and one checkpoint layout)
 // serves the full-precision, baseline and Strassen runs.
 #include <memory>
@@ -30,11 +31,11 @@
 #include "layers/batch_norm.h"
 #include "layers/conv2d.h"
 #include "layers/layer.h"
+#include "layers/ternary_weight.h"
 
 namespace st {
 
 enum class StrassenMode { Dense = 0, SpnFloat = 1, SpnTernary = 2, TernaryB = 3, TernaryC = 4, TernaryFrozen = 5 };
-enum class TernaryRule { Twn, Fixed };
 
 const char* strassen_mode_name(StrassenMode mode);
 
@@ -45,8 +46,7 @@ struct StrassenOptions {
   bool hidden_bn = true;   // batch norm over the hidden units (always on for convs)
   real bn_eps = real(1e-3);
   real bn_momentum = real(0.1);  // PyTorch convention (the reference's MXNet momentum 0.9)
-  TernaryRule rule = TernaryRule::Twn;
-  real fixed_step = real(1);     // TernaryRule::Fixed: values ±step, threshold step/2
+  TernaryQuantizerOptions quant;  // rule for W_b and W_c (TWN, fixed, TTQ with scales per matrix)
   StrassenMode mode = StrassenMode::SpnFloat;
 };
 
@@ -62,6 +62,10 @@ class StrassenConv2d : public Layer {
     int64_t kernel, stride, pad, crop, out;  // W_b kernel/stride/padding, crop start, original output extent
   };
   Geometry geometry(int64_t in_extent) const;
+  // Export form (see fold_ternary_scales): W_b, W_c replaced by their {−1, 0, 1} codes, W_c's
+  // scale multiplied into ã and W_b's moved into the hidden BN's running statistics, so that the
+  // evaluation-mode forward is unchanged.
+  void fold_ternary_scales();
 
  private:
   Conv2dLayerOptions orig_;
@@ -71,6 +75,7 @@ class StrassenConv2d : public Layer {
   Tensor* w_b_ = nullptr;
   Tensor* w_c_ = nullptr;
   Tensor* a_hat_ = nullptr;
+  TernaryWeight q_b_, q_c_;
   std::shared_ptr<BatchNorm> bn_;
 };
 
@@ -81,6 +86,7 @@ class StrassenLinear : public Layer {
   std::string describe() const override;
   void set_mode(StrassenMode mode) { opt_.mode = mode; }
   StrassenMode mode() const { return opt_.mode; }
+  void fold_ternary_scales();  // as StrassenConv2d's (W_b's scale into ã too without hidden BN)
 
  private:
   int64_t in_, out_;
@@ -90,8 +96,16 @@ class StrassenLinear : public Layer {
   Tensor* w_b_ = nullptr;
   Tensor* w_c_ = nullptr;
   Tensor* a_hat_ = nullptr;
+  TernaryWeight q_b_, q_c_;
   std::shared_ptr<BatchNorm> bn_;  // null without hidden BN
 };
+
+// Folds the ternary scales of every Strassen layer in `model` (all must be in a ternary mode for
+// both matrices — spn_ternary or ternary_frozen — with the TWN rule or the fixed rule with step 1,
+// whose quantizers map {−1, 0, 1} codes to themselves): afterwards W_b and W_c hold exactly
+// {−1, 0, 1} and the model computes the same evaluation-mode outputs. Throws naming the layer
+// otherwise (TTQ's two scales per matrix cannot be folded into ã). Returns the layers folded.
+int64_t fold_ternary_scales(Module& model);
 
 // Switches every Strassen layer in `model` (recursively) to `mode`; returns how many it found.
 int64_t set_strassen_mode(Module& model, StrassenMode mode);

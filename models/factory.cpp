@@ -10,7 +10,11 @@ const std::vector<std::string>& known_models() {
 }
 
 std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv_in) {
-  const ConvFactory conv = conv_in || !opt.strassen.enabled ? conv_in : strassen_conv_factory(opt.strassen);
+  ST_CHECK(!(opt.strassen.enabled && opt.ternary.enabled),
+           "build_model: a model is either a Strassen model or a ternary baseline, not both");
+  ConvFactory conv = conv_in;
+  if (!conv && opt.strassen.enabled) conv = strassen_conv_factory(opt.strassen);
+  if (!conv && opt.ternary.enabled) conv = ternary_conv_factory(opt.ternary);
   if (opt.name == "resnet_cifar") return std::make_shared<ResNetCifar>(opt.resnet, gen, conv);
   if (opt.name == "vgg7") return std::make_shared<Vgg7>(opt.vgg, gen, conv);
   std::string list;

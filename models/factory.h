@@ -10,6 +10,7 @@
 #include "models/conv_factory.h"
 #include "models/resnet_cifar.h"
 #include "models/strassen_conv.h"
+#include "models/ternary_conv.h"
 #include "models/vgg7.h"
 
 namespace st {
@@ -19,6 +20,7 @@ struct ModelOptions {
   ResNetCifarOptions resnet;
   Vgg7Options vgg;
   StrassenModelOptions strassen;  // enabled: every conv is a StrassenConv2d (models/strassen_conv.h)
+  TernaryModelOptions ternary;    // enabled: ternary convs, the TWN/TTQ baselines (models/ternary_conv.h)
 };
 
 // The names build_model accepts.

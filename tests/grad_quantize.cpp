@@ -1,5 +1,6 @@
 // Quantizer backward passes: TTQ scales by finite differences (the forward is smooth in them);
 // the latent weights' straight-through rules checked element by element against §3.
+#include "layers/ternary_conv.h"
 #include "tests/gradcheck.h"
 
 using namespace st;
@@ -60,4 +61,21 @@ TEST_CASE("straight-through gradients of the latent weights", "[grad][quantize]"
     CHECK(neg > 0);
     CHECK(zero > 0);
   }
+}
+
+TEST_CASE("gradcheck TernaryConv2d (TTQ): input and the learned scales", "[grad][quantize]") {
+  Generator gen(50);
+  Conv2dLayerOptions o;
+  o.in_channels = 4, o.out_channels = 3, o.kernel_h = o.kernel_w = 3, o.stride = 2, o.padding = 1, o.bias = true;
+  TernaryQuantizerOptions q;
+  q.rule = TernaryRule::Ttq;
+  auto layer = std::make_shared<TernaryConv2d>(o, q, gen);
+  const Tensor x = random_tensor({2, 4, 7, 6}, 51);
+  (*layer)(x);
+  std::vector<Tensor> params;
+  for (auto& [name, t] : layer->named_parameters())
+    if (name != "weight") params.push_back(t);
+  REQUIRE(params.size() == 3);  // bias, weight_pos, weight_neg
+  check_gradients_with_params([layer](const std::vector<Tensor>& v) { return std::vector<Tensor>{(*layer)(v[0])}; }, {x},
+                              params);
 }

@@ -61,3 +61,22 @@ TEST_CASE("gradcheck StrassenLinear with and without hidden batch norm", "[grad]
                                 {x}, params_except(*layer, {"weight", "w_c"}));
   }
 }
+
+TEST_CASE("gradcheck StrassenConv2d with the TTQ rule: the learned scales of W_b and W_c", "[grad][strassen]") {
+  for (const int64_t p : {1, 2}) {
+    INFO("p " << p);
+    Generator gen(40 + p);
+    StrassenOptions o;
+    o.hidden = 6, o.out_patch = p, o.mode = StrassenMode::SpnTernary;
+    o.quant.rule = TernaryRule::Ttq;
+    auto layer = std::make_shared<StrassenConv2d>(conv_opts(4, 3, 1), o, gen);
+    const Tensor x = random_tensor({2, 4, 5, 7}, 41);
+    (*layer)(x);  // the first forward initialises the scales from the weights
+    for (auto& [name, t] : layer->named_parameters())
+      if (name == "w_b_pos") t.copy_(random_tensor({1}, 42, 0.5, 1.5));
+      else if (name == "w_c_neg") t.copy_(random_tensor({1}, 43, 0.5, 1.5));
+    REQUIRE(layer->named_parameters().size() == 10);  // weight, bias, w_b, w_c, a_hat, hidden_bn.bias, 4 scales
+    check_gradients_with_params([layer](const std::vector<Tensor>& v) { return std::vector<Tensor>{(*layer)(v[0])}; },
+                                {x}, params_except(*layer, {"weight", "w_b", "w_c"}));
+  }
+}

@@ -123,21 +123,23 @@ StrassenMode phase_mode(const ExperimentConfig& c, size_t index) {
   return mode;
 }
 
-std::shared_ptr<Layer> load_teacher(const DistillConfig& d) {
-  const ExperimentConfig tc = load_experiment_config(d.teacher_config);
-  Generator gen(tc.seed);
-  std::shared_ptr<Layer> teacher = build_model(tc.model, gen);
-  const Checkpoint ck = load_checkpoint(d.teacher_checkpoint);
-  load_model_state(ck, *teacher);
-  if (tc.model.strassen.enabled) {
-    const StrassenMode mode =
-        ck.texts.count("strassen_mode") ? parse_strassen_mode(ck.text("strassen_mode")) : phase_mode(tc, tc.phases.size() - 1);
-    set_strassen_mode(*teacher, mode);
-  }
-  teacher->eval();
-  return teacher;
+}  // namespace
+
+std::shared_ptr<Layer> load_trained_model(const ExperimentConfig& c, const Checkpoint& ck) {
+  Generator gen(c.seed);
+  std::shared_ptr<Layer> model = build_model(c.model, gen);
+  load_model_state(ck, *model);
+  if (c.model.strassen.enabled)
+    set_strassen_mode(*model, ck.texts.count("strassen_mode") ? parse_strassen_mode(ck.text("strassen_mode"))
+                                                              : phase_mode(c, c.phases.size() - 1));
+  model->eval();
+  return model;
 }
 
+namespace {
+std::shared_ptr<Layer> load_teacher(const DistillConfig& d) {
+  return load_trained_model(load_experiment_config(d.teacher_config), load_checkpoint(d.teacher_checkpoint));
+}
 }  // namespace
 
 TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt) {
@@ -403,16 +405,24 @@ TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt)
   return summary;
 }
 
+void export_ternary(const ExperimentConfig& c, const std::string& checkpoint_path, const std::string& out_path) {
+  ST_CHECK(c.model.strassen.enabled, "export: config '" << c.source << "' has no Strassen layers (model.strassen) to fold");
+  Checkpoint ck = load_checkpoint(checkpoint_path);
+  std::shared_ptr<Layer> model = load_trained_model(c, ck);
+  fold_ternary_scales(*model);
+  Checkpoint out;
+  append_model_state(*model, &out);
+  out.texts = ck.texts;
+  out.texts["folded"] = "1";
+  out.texts["folded_from"] = checkpoint_path;
+  save_checkpoint(out_path, out);
+}
+
 EvalResult evaluate_checkpoint(const ExperimentConfig& c, const std::string& checkpoint_path) {
   set_threads(c);
   const Checkpoint ck = load_checkpoint(checkpoint_path);
   auto test_set = load_split(c.data, c.data.test_files, "test");
-  Generator init_gen(c.seed);
-  std::shared_ptr<Layer> model = build_model(c.model, init_gen);
-  load_model_state(ck, *model);
-  if (c.model.strassen.enabled)
-    set_strassen_mode(*model, ck.texts.count("strassen_mode") ? parse_strassen_mode(ck.text("strassen_mode"))
-                                                              : phase_mode(c, c.phases.size() - 1));
+  std::shared_ptr<Layer> model = load_trained_model(c, ck);
   CifarLoader loader(test_set, iota_indices(test_set->size()), loader_options(c.data, false, c.seed));
   return evaluate(*model, loader);
 }

@@ -19,6 +19,7 @@
 #include "config/experiment.h"
 #include "layers/layer.h"
 #include "data/loader.h"
+#include "io/checkpoint.h"
 #include "train/metrics.h"
 
 namespace st {
@@ -47,6 +48,16 @@ TrainSummary run_training(const ExperimentConfig& config, const TrainRunOptions&
 
 // Mean loss, top-1 and top-5 of `model` in evaluation mode over one pass of `loader`.
 EvalResult evaluate(Layer& model, CifarLoader& loader);
+
+// The config's model with a checkpoint's weights, its Strassen layers in the mode the checkpoint
+// was saved in (the config's last phase's mode for checkpoints that do not say), in eval mode.
+std::shared_ptr<Layer> load_trained_model(const ExperimentConfig& config, const Checkpoint& ckpt);
+
+// Writes the export form of a trained ternary Strassen model to out_path: W_b and W_c exactly
+// {−1, 0, 1} with the scales folded into ã and the hidden BN statistics (fold_ternary_scales),
+// so that `strassen eval` on it gives the same results. Throws unless the checkpoint's layers are
+// ternary (spn_ternary / ternary_frozen) with the TWN rule (or fixed with step 1).
+void export_ternary(const ExperimentConfig& config, const std::string& checkpoint_path, const std::string& out_path);
 
 // Evaluates a checkpoint on the config's test split.
 EvalResult evaluate_checkpoint(const ExperimentConfig& config, const std::string& checkpoint_path);

@@ -4,7 +4,8 @@
 #     after a phase boundary), continued with --resume each time, ends with exactly the weights of
 #     an uninterrupted run, and writes one checkpoint per phase;
 #  2. "init" starts a run from another run's checkpoint (strict: every tensor must be there);
-#  3. "distill" trains with a teacher (another config + checkpoint) and changes the result.
+#  3. export folds the ternary scales and the exported model evaluates to the same accuracy;
+#  4. "distill" trains with a teacher (another config + checkpoint) and changes the result.
 # Usage: phases.sh STRASSEN MAKE_FAKE_CIFAR SOURCE_DIR
 set -u
 export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=2
@@ -51,6 +52,16 @@ eval_top1=$("$strassen" eval --config "$cfg" --set data.dir="$work/data" --check
 log_top1=$(grep '"type": "epoch", "epoch": 4' "$work/full/metrics.jsonl" | grep -o '"test_top1": [0-9.e-]*' | cut -d' ' -f2)
 [ -n "$eval_top1" ] && [ "$eval_top1" == "$log_top1" ] || fail "eval top-1 '$eval_top1' != logged '$log_top1'"
 
+# export: W_b, W_c folded to {-1, 0, 1}; evaluating the exported checkpoint gives the same accuracy.
+"$strassen" export --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/full/last.ckpt" \
+  --out "$work/exported.ckpt" >/dev/null 2>"$work/export.err" || { cat "$work/export.err"; fail "export"; }
+exported_top1=$("$strassen" eval --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/exported.ckpt" 2>/dev/null |
+  grep -o '"top1": [0-9.e-]*' | cut -d' ' -f2)
+[ "$exported_top1" == "$log_top1" ] || fail "exported model top-1 '$exported_top1' != trained '$log_top1'"
+"$strassen" export --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/full/phase1_fp.ckpt" \
+  --out "$work/bad.ckpt" >/dev/null 2>"$work/export2.err" && fail "exporting a full-precision SPN was accepted"
+grep -q "spn_fp" "$work/export2.err" || fail "the export error does not name the mode: $(cat "$work/export2.err")"
+
 # init: only the frozen phase, starting from the ternary phase's checkpoint.
 "$strassen" train "${args[@]}" --set 'phases=[{"mode": "ternary_frozen", "epochs": 1, "optim": {"lr": 0.001}}]' \
   --set init.checkpoint="$work/full/phase2_ternary.ckpt" --out "$work/init" >/dev/null 2>"$work/init.err" ||
@@ -69,4 +80,4 @@ distilled=$("$strassen" train "${args[@]}" "${d_args[@]}" --set distill.teacher_
   --out "$work/distilled" 2>"$work/distill.err") || { cat "$work/distill.err"; fail "distilled run"; }
 [ "$(grep -o 'checksum 0x[0-9a-f]*' <<<"$plain")" != "$(grep -o 'checksum 0x[0-9a-f]*' <<<"$distilled")" ] ||
   fail "distillation did not change the training"
-echo "4 passed, 0 failed"
+echo "5 passed, 0 failed"

@@ -1,0 +1,19 @@
+#pragma once
+// The TWN / TTQ baseline versions of the CIFAR models: a ConvFactory that builds each convolution
+// as a TernaryConv2d (layers/ternary_conv.h). As in the TTQ paper, the first convolution (3 input
+// channels) stays full precision unless compress_first; the final classifier is always full
+// precision (the models build it directly).
+#include "layers/ternary_conv.h"
+#include "models/conv_factory.h"
+
+namespace st {
+
+struct TernaryModelOptions {
+  bool enabled = false;
+  TernaryQuantizerOptions quant;
+  bool compress_first = false;
+};
+
+ConvFactory ternary_conv_factory(const TernaryModelOptions& opt);
+
+}  // namespace st
