@@ -6,6 +6,7 @@
 
 #include "config/experiment.h"
 #include "config/json_reader.h"
+#include "models/factory.h"
 #include "core/error.h"
 
 using namespace st;
@@ -133,4 +134,18 @@ TEST_CASE("a phase mode needs Strassen layers; init and distill blocks are valid
                                                   "distill.lambda=1.5"}),
                     Catch::Contains("distill.lambda"));
   CHECK_THROWS_WITH(load_experiment_config(path, {"init.strict=true"}), Catch::Contains("missing required key 'init.checkpoint'"));
+}
+
+TEST_CASE("every shipped config loads and builds its model", "[config]") {
+  int64_t count = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(ST_CONFIGS_DIR)) {
+    if (entry.path().extension() != ".json") continue;
+    INFO(entry.path().string());
+    const ExperimentConfig c = load_experiment_config(entry.path().string());
+    CHECK(c.epochs >= 1);
+    Generator gen(c.seed);
+    CHECK(build_model(c.model, gen)->num_parameters() > 0);
+    ++count;
+  }
+  CHECK(count >= 20);
 }

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "layers/strassen.h"
 
 using namespace st;
 
@@ -236,4 +237,38 @@ TEST_CASE("golden LSTM layer, gradients from output, h_n and c_n", "[golden]") {
                     sum(mul(r.c_n, g.tensor("u_c_n"))));
   loss.backward();
   for (const char* n : names) g.check_grad(n, in[n]);
+}
+
+// StrassenConv2d against an independent PyTorch implementation of strassennets.md §2
+// (tools/make_golden.py: strassen_conv_case), in full precision and with TWN-ternary W_b, W_c.
+TEST_CASE("golden StrassenConv2d p 2, g 2, stride 2, odd sizes: spn_fp and spn_ternary", "[golden][strassen]") {
+  for (const char* mode : {"spn_fp", "spn_ternary"}) {
+    INFO("mode " << mode);
+    GoldenCase g(std::string("strassen_conv2d_") + mode);
+    Conv2dLayerOptions conv;
+    conv.in_channels = 4, conv.out_channels = 6, conv.kernel_h = conv.kernel_w = 3, conv.stride = 2, conv.padding = 1;
+    conv.bias = true;
+    StrassenOptions o;
+    o.hidden = 8, o.out_patch = 2, o.groups = 2, o.mode = parse_strassen_mode(mode);
+    Generator gen(1);
+    StrassenConv2d layer(conv, o, gen);
+    std::map<std::string, std::string> golden_name{{"w_b", "w_b"}, {"w_c", "w_c"}, {"a_hat", "a_hat"},
+                                                   {"hidden_bn.bias", "hidden_bn_bias"}, {"bias", "bias"}};
+    std::map<std::string, Tensor> params;
+    for (auto& [name, t] : layer.named_parameters())
+      if (golden_name.count(name)) t.copy_(g.tensor(golden_name[name])), params[name] = t;
+    for (auto& [name, t] : layer.named_buffers())
+      if (name == "hidden_bn.running_mean") t.copy_(g.tensor("running_mean"));
+      else if (name == "hidden_bn.running_var") t.copy_(g.tensor("running_var"));
+    layer.train();
+    Tensor x = g.tensor("x", true);
+    Tensor out = layer(x);
+    g.check("out", out);
+    for (auto& [name, t] : layer.named_buffers())
+      if (name == "hidden_bn.running_mean") g.check("running_mean_new", t);
+      else if (name == "hidden_bn.running_var") g.check("running_var_new", t);
+    out.backward(g.tensor("upstream"));
+    g.check_grad("x", x);
+    for (auto& [name, t] : params) g.check_grad(golden_name[name], t);
+  }
 }

@@ -221,6 +221,55 @@ def lstm_case():
     return c
 
 
+def twn_ste(w):
+    """TWN (strassennets.md §3) with a straight-through gradient: forward alpha*q, backward identity."""
+    delta = 0.7 * w.abs().mean()
+    mask = (w.abs() > delta).double()
+    alpha = (w.abs() * mask).sum() / mask.sum()
+    q = alpha * torch.sign(w) * mask
+    return w + (q - w).detach()
+
+
+def strassen_conv_case(ternary):
+    """StrassenConv2d written from strassennets.md §2 with torch's own ops."""
+    torch.manual_seed(110 + ternary)
+    mode = "spn_ternary" if ternary else "spn_fp"
+    c_in, c_out, k, s, q, p, g, r = 4, 6, 3, 2, 1, 2, 2, 8
+    n, h, w_ = 2, 7, 5
+    c = Case("strassen_conv2d_" + mode, [
+        "StrassenConv2d, mode %s (TWN rule), training-mode hidden batch norm (eps 1e-3, momentum 0.1)" % mode,
+        "original conv 4 -> 6, kernel 3, stride 2, padding 1, bias; out-patch p 2, groups g 2, r 8",
+        "x [2,4,7,5] -> out [2,6,4,3]; W_b [8,2,5,5] (kernel (p-1)s+k, stride p*s, padding q + ceil((H mod ps)/2));",
+        "W_c [8,6,2,2] transposed conv stride 2, cropped from e/s to the original output size"])
+    x = leaf(randn(n, c_in, h, w_))
+    wb = leaf(f32(randn(r, c_in // g, (p - 1) * s + k, (p - 1) * s + k) * 0.3))
+    wc = leaf(f32(randn(r, c_out, p, p) * 0.5))
+    a_hat = leaf(uniform(0.5, 1.5, r))
+    beta = leaf(f32(randn(r) * 0.2))
+    bias = leaf(randn(c_out))
+    rm, rv = f32(randn(r) * 0.1), uniform(0.5, 1.5, r)
+    for name, t in (("x", x), ("w_b", wb), ("w_c", wc), ("a_hat", a_hat), ("hidden_bn_bias", beta), ("bias", bias),
+                    ("running_mean", rm), ("running_var", rv)):
+        c.add(name, t)
+    e_h, e_w = ((h % (p * s)) + 1) // 2, ((w_ % (p * s)) + 1) // 2
+    out_h, out_w = (h + 2 * q - k) // s + 1, (w_ + 2 * q - k) // s + 1
+    wb_used = twn_ste(wb) if ternary else wb
+    wc_used = twn_ste(wc) if ternary else wc
+    hid = F.conv2d(x, wb_used, None, stride=p * s, padding=(q + e_h, q + e_w), groups=g)
+    rm_new, rv_new = rm.clone(), rv.clone()
+    hid = F.batch_norm(hid, rm_new, rv_new, None, beta, training=True, momentum=0.1, eps=1e-3)
+    hid = hid * a_hat.view(1, r, 1, 1)
+    y = F.conv_transpose2d(hid, wc_used, None, stride=p)
+    y = y[:, :, e_h // s:e_h // s + out_h, e_w // s:e_w // s + out_w]
+    out = y + bias.view(1, c_out, 1, 1)
+    assert tuple(out.shape) == (n, c_out, out_h, out_w)
+    c.add("running_mean_new", rm_new)
+    c.add("running_var_new", rv_new)
+    backward_with_upstream(c, out, [("x", x), ("w_b", wb), ("w_c", wc), ("a_hat", a_hat), ("hidden_bn_bias", beta),
+                                    ("bias", bias)])
+    return c
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: /usr/bin/python3 tools/make_golden.py <output dir>")
@@ -229,7 +278,8 @@ def main():
     torch.set_num_threads(1)  # reproducible reductions
     cases = [conv2d_case, conv_transpose_k2s2_case, conv_transpose_k3s2p1_case,
              lambda: batch_norm_case(True), lambda: batch_norm_case(False),
-             log_softmax_case, cross_entropy_case, embedding_case, lstm_case]
+             log_softmax_case, cross_entropy_case, embedding_case, lstm_case,
+             lambda: strassen_conv_case(False), lambda: strassen_conv_case(True)]
     for make in cases:
         make().write(out_dir)
 
