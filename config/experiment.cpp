@@ -102,8 +102,13 @@ void read_model(JsonReader r, ModelOptions* m) {
     if (m->vgg.num_classes < 1) r.fail("num_classes", "must be >= 1");
     m->vgg.width = r.get<double>("width", m->vgg.width);
     if (!(m->vgg.width > 0)) r.fail("width", "must be positive");
+  } else if (m->name == "resnet18") {
+    m->resnet18.num_classes = r.get<int64_t>("num_classes", m->resnet18.num_classes);
+    if (m->resnet18.num_classes < 1) r.fail("num_classes", "must be >= 1");
+    m->resnet18.base_width = r.get<int64_t>("base_width", m->resnet18.base_width);
+    if (m->resnet18.base_width < 1) r.fail("base_width", "must be >= 1");
   } else {
-    r.fail("name", "= \"" + m->name + "\" is not a known model (known: \"resnet_cifar\", \"vgg7\")");
+    r.fail("name", "= \"" + m->name + "\" is not a known model (known: \"resnet_cifar\", \"vgg7\", \"resnet18\")");
   }
   r.finish();
 }
