@@ -1,8 +1,15 @@
-// ImageNet ResNet-18: parameter count, shapes, its Strassen rules (§5).
+// ImageNet ResNet-18: parameter count, shapes, its Strassen rules (§5), and the ImageNet config
+// (read for `strassen count`, refused by `strassen train`).
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/experiment.h"
 #include "core/ops.h"
 #include "models/factory.h"
+#include "train/trainer.h"
 
 using namespace st;
 
@@ -15,6 +22,12 @@ void strassen_convs(Module& m, const std::string& prefix, std::vector<std::pair<
     if (auto* s = dynamic_cast<StrassenConv2d*>(child.get())) out->emplace_back(full, s);
     strassen_convs(*child, full, out);
   }
+}
+
+std::string write_config(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
 }
 
 }  // namespace
@@ -76,4 +89,28 @@ TEST_CASE("Strassen ResNet-18: every conv compressed, p everywhere, g on the 3x3
     INFO(name);
     CHECK(c->options().out_patch == (c->original().kernel_h == 1 ? 1 : 2));
   }
+}
+
+TEST_CASE("ImageNet configs: read for counting, refused by train and eval", "[config]") {
+  const std::string path = write_config(
+      "st_cfg_imagenet.json",
+      R"({"epochs": 1, "data": {"dataset": "imagenet", "dir": "/imagenet"}, "model": {"name": "resnet18"}})");
+  ExperimentConfig c = load_experiment_config(path);
+  CHECK(c.data.image_size == 224);
+  CHECK(c.data.dir == "/imagenet");
+  CHECK(c.model.resnet18.num_classes == 1000);
+  CHECK(c.model.resnet18.base_width == 64);
+  CHECK(load_experiment_config(path, {"data.dataset=cifar10"}).data.image_size == 32);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"data.train_files=[\"a.bin\"]"}),
+                    Catch::Contains("data.train_files"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"data.dataset=mnist"}), Catch::Contains("\"imagenet\""));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.depth=34"}), Catch::Contains("unknown key 'model.depth'"));
+  ::setenv("STRASSEN_IMAGENET_DIR", "/elsewhere", 1);
+  CHECK(load_experiment_config(path).data.dir == "/elsewhere");
+  ::unsetenv("STRASSEN_IMAGENET_DIR");
+  TrainRunOptions run;
+  run.out_dir = (std::filesystem::temp_directory_path() / "st_imagenet_run").string();
+  CHECK_THROWS_WITH(run_training(c, run), Catch::Contains("the ImageNet loader does not exist yet"));
+  CHECK_THROWS_WITH(evaluate_checkpoint(c, "none.ckpt"), Catch::Contains("the ImageNet loader does not exist yet"));
+  CHECK_FALSE(std::filesystem::exists(run.out_dir));
 }

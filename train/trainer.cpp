@@ -79,6 +79,13 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// The config layer reads ImageNet configs (for `strassen count`), but only CIFAR-10 has a loader.
+void require_loader(const ExperimentConfig& c) {
+  ST_CHECK(c.data.dataset == "cifar10", "config '" << c.source << "': data.dataset \"" << c.data.dataset
+                                                   << "\": the ImageNet loader does not exist yet (strassen count "
+                                                      "reads this config; train and eval cannot)");
+}
+
 void set_threads(const ExperimentConfig& c) {
   if (c.threads > 0) omp_set_num_threads(static_cast<int>(c.threads));
 }
@@ -111,6 +118,7 @@ EvalResult evaluate(Layer& model, CifarLoader& loader) {
 }
 
 TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt) {
+  require_loader(c);
   set_threads(c);
   ST_CHECK(!opt.out_dir.empty(), "train: no run directory given");
   const fs::path out(opt.out_dir);
@@ -288,6 +296,7 @@ TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt)
 }
 
 EvalResult evaluate_checkpoint(const ExperimentConfig& c, const std::string& checkpoint_path) {
+  require_loader(c);
   set_threads(c);
   const Checkpoint ck = load_checkpoint(checkpoint_path);
   auto test_set = load_split(c.data, c.data.test_files, "test");
