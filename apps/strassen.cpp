@@ -2,6 +2,7 @@
 //
 //   strassen train --config FILE [--set key=value ...] [--out DIR] [--seed N] [--resume] [--no-progress]
 //   strassen eval  --config FILE --checkpoint FILE [--set key=value ...] [--json FILE]
+//   strassen discover --n 2 --r 7 --restarts 25 [--samples 100000] [--seed S] [--json]
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
@@ -20,6 +21,8 @@
 #include "train/trainer.h"
 #include "apps/cli.h"
 
+int cmd_discover(int argc, char** argv);  // apps/cmd_discover.cpp
+
 namespace {
 
 using st::cli::UsageError;
@@ -30,7 +33,8 @@ constexpr const char* kUsage =
     "usage: strassen <command> [options]\n"
     "commands:\n"
     "  train   train a model from a JSON config (strassen train --help)\n"
-    "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n";
+    "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n"
+    "  discover  learn exact ternary matrix-multiplication algorithms (strassen discover --help)\n";
 
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
@@ -101,6 +105,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "train") return cmd_train(argc - 1, argv + 1);
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
+    if (command == "discover") return cmd_discover(argc - 1, argv + 1);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;
