@@ -93,7 +93,8 @@ void print_json(const st::DiscoverOptions& opt, int64_t restarts, const st::Disc
                     {"ternary_epochs", r.ternary_epochs_run},
                     {"violated", r.check.violated},
                     {"residual_sq", r.check.residual_sq},
-                    {"exact", r.check.exact()}});
+                    {"exact", r.check.exact()},
+                    {"additions", r.additions}});
   j["runs"] = runs;
   const st::RestartResult& best = res.restarts[res.best];
   j["first_exact"] = best.check.exact() ? algorithm_json(best) : nlohmann::ordered_json();
