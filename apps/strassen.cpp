@@ -4,6 +4,7 @@
 //   strassen eval  --config FILE --checkpoint FILE [--set key=value ...] [--json FILE]
 //   strassen export --config FILE --checkpoint FILE --out FILE [--set key=value ...]
 //   strassen count --config FILE [--checkpoint FILE] [--set key=value ...] [--json]
+//   strassen discover --n 2 --r 7 --restarts 25 [--samples 100000] [--seed S] [--json]
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
@@ -23,6 +24,8 @@
 
 int cmd_count(int argc, char** argv);  // apps/cmd_count.cpp
 
+int cmd_discover(int argc, char** argv);  // apps/cmd_discover.cpp
+
 namespace {
 
 using st::cli::UsageError;
@@ -32,10 +35,11 @@ using st::cli::require;
 constexpr const char* kUsage =
     "usage: strassen <command> [options]\n"
     "commands:\n"
-    "  train   train a model from a JSON config (strassen train --help)\n"
-    "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n"
-    "  export  fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n"
-    "  count   multiplications, additions and model size per layer (strassen count --help)\n";
+    "  train     train a model from a JSON config (strassen train --help)\n"
+    "  eval      evaluate a checkpoint on the config's test split (strassen eval --help)\n"
+    "  export    fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n"
+    "  count     multiplications, additions and model size per layer (strassen count --help)\n"
+    "  discover  learn exact ternary matrix-multiplication algorithms (strassen discover --help)\n";
 
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
@@ -129,6 +133,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
     if (command == "export") return cmd_export(argc - 1, argv + 1);
     if (command == "count") return cmd_count(argc - 1, argv + 1);
+    if (command == "discover") return cmd_discover(argc - 1, argv + 1);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;
