@@ -104,6 +104,17 @@ void read_strassen(JsonReader r, StrassenModelOptions* s) {
   if (s->groups < 1) r.fail("groups", "must be >= 1");
   s->compress_first = r.get<bool>("compress_first", s->compress_first);
   s->compress_shortcuts = r.get<bool>("compress_shortcuts", s->compress_shortcuts);
+  s->compress_fc = r.get<bool>("compress_fc", s->compress_fc);
+  s->uncompressed = r.get<std::vector<std::string>>("uncompressed", {});
+  if (r.has("ratios")) {
+    JsonReader ratios = r.child("ratios");
+    for (const std::string& prefix : ratios.keys()) {
+      const double v = ratios.get<double>(prefix, 1.0);
+      if (!(v > 0)) ratios.fail(prefix, "must be positive (r / c_out of the layers under that name)");
+      s->ratios.emplace_back(prefix, v);
+    }
+    ratios.finish();
+  }
   s->layer.mode = read_mode(r, "mode", "spn_fp");
   read_quantizer(r, &s->layer.quant);
   r.finish();

@@ -25,6 +25,12 @@ class JsonReader {
   JsonReader(const nlohmann::json& object, std::string file, std::string prefix = "");
 
   bool has(const std::string& key) const { return object_.contains(key); }
+  // The object's keys, in the file's order (nlohmann::json sorts them: alphabetical).
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (auto it = object_.begin(); it != object_.end(); ++it) out.push_back(it.key());
+    return out;
+  }
 
   template <class T>
   T get(const std::string& key, const T& default_value) {

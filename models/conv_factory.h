@@ -3,8 +3,12 @@
 // the Strassen versions of the models pass a factory that returns a sum-product network for the
 // same Conv2dLayerOptions (e.g. p = 1 for the 1×1 projection shortcuts). The returned layer must
 // map [N, in_channels, H, W] to [N, out_channels, H_out, W_out] exactly as the Conv2d would.
+// `name` is the layer's dotted module name in the finished model ("stage2.0.conv1"), so that a
+// factory can treat single layers or whole stages differently: each module passes its own local
+// name and hands its submodules a factory prefixed with theirs (prefixed()).
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "core/rng.h"
 #include "layers/conv2d.h"
@@ -13,22 +17,35 @@
 
 namespace st {
 
-using ConvFactory = std::function<std::shared_ptr<Layer>(const Conv2dLayerOptions&, Generator&)>;
+using ConvFactory =
+    std::function<std::shared_ptr<Layer>(const std::string& name, const Conv2dLayerOptions&, Generator&)>;
 
 // `factory` if set, a plain Conv2d otherwise.
-inline std::shared_ptr<Layer> make_conv(const ConvFactory& factory, const Conv2dLayerOptions& opt, Generator& gen) {
-  if (factory) return factory(opt, gen);
+inline std::shared_ptr<Layer> make_conv(const ConvFactory& factory, const std::string& name,
+                                        const Conv2dLayerOptions& opt, Generator& gen) {
+  if (factory) return factory(name, opt, gen);
   return std::make_shared<Conv2d>(opt, gen);
 }
 
 // LinearFactory: the same hook for a fully connected layer (the Strassen ImageNet ResNet-18 builds
 // its classifier as a StrassenLinear). The returned layer must map [N, in] to [N, out].
-using LinearFactory = std::function<std::shared_ptr<Layer>(const LinearOptions&, Generator&)>;
+using LinearFactory =
+    std::function<std::shared_ptr<Layer>(const std::string& name, const LinearOptions&, Generator&)>;
 
 // `factory` if set, a plain Linear otherwise.
-inline std::shared_ptr<Layer> make_linear(const LinearFactory& factory, const LinearOptions& opt, Generator& gen) {
-  if (factory) return factory(opt, gen);
+inline std::shared_ptr<Layer> make_linear(const LinearFactory& factory, const std::string& name,
+                                          const LinearOptions& opt, Generator& gen) {
+  if (factory) return factory(name, opt, gen);
   return std::make_shared<Linear>(opt, gen);
+}
+
+// The factory a submodule called `prefix` gets: it builds "prefix.name" (empty stays empty).
+template <class Factory>
+Factory prefixed(const Factory& factory, const std::string& prefix) {
+  if (!factory) return factory;
+  return [factory, prefix](const std::string& name, const auto& opt, Generator& gen) {
+    return factory(prefix + "." + name, opt, gen);
+  };
 }
 
 // Options of a k×k convolution without bias (a batch norm follows), padding k/2.

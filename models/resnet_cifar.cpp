@@ -41,7 +41,7 @@ std::string ZeroPadShortcut::describe() const {
 
 ProjectionShortcut::ProjectionShortcut(int64_t in_channels, int64_t out_channels, int64_t stride, Generator& gen,
                                        const ConvFactory& conv) {
-  conv_ = register_module("conv", make_conv(conv, conv_options(in_channels, out_channels, 1, stride), gen));
+  conv_ = register_module("conv", make_conv(conv, "conv", conv_options(in_channels, out_channels, 1, stride), gen));
   bn_ = register_module("bn", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
 }
 
@@ -57,16 +57,16 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
                        const ConvFactory& conv)
     : in_(in_channels), out_(out_channels), stride_(stride) {
   ST_CHECK(shortcut == 'A' || shortcut == 'B', "BasicBlock: shortcut '" << shortcut << "' is not 'A' or 'B'");
-  conv1_ = register_module("conv1", make_conv(conv, conv_options(in_channels, out_channels, 3, stride), gen));
+  conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(in_channels, out_channels, 3, stride), gen));
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
-  conv2_ = register_module("conv2", make_conv(conv, conv_options(out_channels, out_channels, 3, 1), gen));
+  conv2_ = register_module("conv2", make_conv(conv, "conv2", conv_options(out_channels, out_channels, 3, 1), gen));
   bn2_ = register_module("bn2", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
   if (stride != 1 || in_channels != out_channels) {
     if (shortcut == 'A')
       shortcut_ = register_module("shortcut", std::make_shared<ZeroPadShortcut>(in_channels, out_channels, stride));
     else
       shortcut_ = register_module(
-          "shortcut", std::make_shared<ProjectionShortcut>(in_channels, out_channels, stride, gen, conv));
+          "shortcut", std::make_shared<ProjectionShortcut>(in_channels, out_channels, stride, gen, prefixed(conv, "shortcut")));
   }
 }
 
@@ -84,7 +84,9 @@ std::string BasicBlock::describe() const {
 
 // ---- the network
 
-ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const ConvFactory& conv) : opt_(opt) {
+ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const ConvFactory& conv,
+                         const LinearFactory& fc)
+    : opt_(opt) {
   ST_CHECK(opt.depth >= 8 && (opt.depth - 2) % 6 == 0,
            "ResNetCifar: depth " << opt.depth << " is not of the form 6n + 2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...)");
   ST_CHECK(opt.shortcut == 'A' || opt.shortcut == 'B',
@@ -93,19 +95,21 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const Co
   ST_CHECK(opt.num_classes > 0, "ResNetCifar: num_classes " << opt.num_classes << " must be positive");
   n_ = (opt.depth - 2) / 6;
   const int64_t w = opt.base_width;
-  conv1_ = register_module("conv1", make_conv(conv, conv_options(3, w, 3, 1), gen));
+  conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(3, w, 3, 1), gen));
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}));
   int64_t in = w;
   for (int s = 0; s < 3; ++s) {
     const int64_t out = w << s;
-    auto stage = register_module("stage" + std::to_string(s + 1), std::make_shared<Sequential>());
+    const std::string stage_name = "stage" + std::to_string(s + 1);
+    auto stage = register_module(stage_name, std::make_shared<Sequential>());
     for (int64_t b = 0; b < n_; ++b) {
-      stage->add(std::make_shared<BasicBlock>(in, out, (s > 0 && b == 0) ? 2 : 1, opt.shortcut, gen, conv));
+      stage->add(std::make_shared<BasicBlock>(in, out, (s > 0 && b == 0) ? 2 : 1, opt.shortcut, gen,
+                                              prefixed(conv, stage_name + "." + std::to_string(b))));
       in = out;
     }
     stages_.push_back(stage);
   }
-  fc_ = register_module("fc", std::make_shared<Linear>(LinearOptions{in, opt.num_classes, true}, gen));
+  fc_ = register_module("fc", make_linear(fc, "fc", LinearOptions{in, opt.num_classes, true}, gen));
 }
 
 Tensor ResNetCifar::forward(const Tensor& x) {

@@ -90,14 +90,15 @@ class ResNetCifar : public Layer {
  public:
   // Throws st::Error for a depth that is not 6n + 2, a shortcut other than 'A'/'B', or
   // non-positive widths/classes. `conv` builds every convolution (default: Conv2d).
-  ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const ConvFactory& conv = {});
+  ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const ConvFactory& conv = {},
+              const LinearFactory& fc = {});
   // x: [N, 3, H, W] -> logits [N, num_classes].
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
   const ResNetCifarOptions& options() const { return opt_; }
   int64_t blocks_per_stage() const { return n_; }
   Sequential& stage(int i) { return *stages_.at(i - 1); }  // i = 1, 2, 3
-  Linear& fc() { return *fc_; }
+  Layer& fc() { return *fc_; }  // a Linear, or a StrassenLinear with model.strassen.compress_fc
 
  private:
   ResNetCifarOptions opt_;
@@ -105,7 +106,7 @@ class ResNetCifar : public Layer {
   std::shared_ptr<Layer> conv1_;
   std::shared_ptr<BatchNorm> bn1_;
   std::vector<std::shared_ptr<Sequential>> stages_;
-  std::shared_ptr<Linear> fc_;
+  std::shared_ptr<Layer> fc_;
 };
 
 }  // namespace st

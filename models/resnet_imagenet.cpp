@@ -13,19 +13,21 @@ ResNetImageNet::ResNetImageNet(const ResNetImageNetOptions& opt, Generator& gen,
   ST_CHECK(opt.base_width > 0, "ResNetImageNet: base_width " << opt.base_width << " must be positive");
   ST_CHECK(opt.num_classes > 0, "ResNetImageNet: num_classes " << opt.num_classes << " must be positive");
   const int64_t w = opt.base_width;
-  conv1_ = register_module("conv1", make_conv(conv, conv_options(3, w, 7, 2), gen));
+  conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(3, w, 7, 2), gen));
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}));
   int64_t in = w;
   for (int s = 0; s < 4; ++s) {
     const int64_t out = w << s;
-    auto stage = register_module("stage" + std::to_string(s + 1), std::make_shared<Sequential>());
+    const std::string stage_name = "stage" + std::to_string(s + 1);
+    auto stage = register_module(stage_name, std::make_shared<Sequential>());
     for (int b = 0; b < 2; ++b) {
-      stage->add(std::make_shared<BasicBlock>(in, out, (s > 0 && b == 0) ? 2 : 1, 'B', gen, conv));
+      stage->add(std::make_shared<BasicBlock>(in, out, (s > 0 && b == 0) ? 2 : 1, 'B', gen,
+                                              prefixed(conv, stage_name + "." + std::to_string(b))));
       in = out;
     }
     stages_.push_back(stage);
   }
-  fc_ = register_module("fc", make_linear(fc, LinearOptions{in, opt.num_classes, true}, gen));
+  fc_ = register_module("fc", make_linear(fc, "fc", LinearOptions{in, opt.num_classes, true}, gen));
 }
 
 Tensor ResNetImageNet::forward(const Tensor& x) {

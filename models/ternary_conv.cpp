@@ -3,7 +3,7 @@
 namespace st {
 
 ConvFactory ternary_conv_factory(const TernaryModelOptions& opt) {
-  return [opt](const Conv2dLayerOptions& conv, Generator& gen) -> std::shared_ptr<Layer> {
+  return [opt](const std::string&, const Conv2dLayerOptions& conv, Generator& gen) -> std::shared_ptr<Layer> {
     if (conv.in_channels == 3 && !opt.compress_first) return std::make_shared<Conv2d>(conv, gen);
     return std::make_shared<TernaryConv2d>(conv, opt.quant, gen);
   };

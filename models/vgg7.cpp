@@ -9,7 +9,7 @@
 
 namespace st {
 
-Vgg7::Vgg7(const Vgg7Options& opt, Generator& gen, const ConvFactory& conv) : opt_(opt) {
+Vgg7::Vgg7(const Vgg7Options& opt, Generator& gen, const ConvFactory& conv, const LinearFactory& fc) : opt_(opt) {
   ST_CHECK(opt.num_classes > 0, "Vgg7: num_classes " << opt.num_classes << " must be positive");
   for (int64_t base : {128, 256, 512, 1024}) {
     const int64_t c = std::llround(base * opt.width);
@@ -20,13 +20,13 @@ Vgg7::Vgg7(const Vgg7Options& opt, Generator& gen, const ConvFactory& conv) : op
   for (int i = 0; i < 6; ++i) {
     const int64_t out = widths_[i / 2];
     const std::string k = std::to_string(i + 1);
-    convs_.push_back(register_module("conv" + k, make_conv(conv, conv_options(in, out, 3, 1), gen)));
+    convs_.push_back(register_module("conv" + k, make_conv(conv, "conv" + k, conv_options(in, out, 3, 1), gen)));
     bns_.push_back(register_module("bn" + k, std::make_shared<BatchNorm>(BatchNormLayerOptions{out})));
     in = out;
   }
-  fc1_ = register_module("fc1", std::make_shared<Linear>(LinearOptions{in * 4 * 4, widths_[3], false}, gen));
+  fc1_ = register_module("fc1", make_linear(fc, "fc1", LinearOptions{in * 4 * 4, widths_[3], false}, gen));
   bns_.push_back(register_module("bn7", std::make_shared<BatchNorm>(BatchNormLayerOptions{widths_[3]})));
-  fc2_ = register_module("fc2", std::make_shared<Linear>(LinearOptions{widths_[3], opt.num_classes, true}, gen));
+  fc2_ = register_module("fc2", make_linear(fc, "fc2", LinearOptions{widths_[3], opt.num_classes, true}, gen));
 }
 
 Tensor Vgg7::forward(const Tensor& x) {

@@ -37,7 +37,7 @@ class Vgg7 : public Layer {
  public:
   // Throws st::Error when num_classes or a scaled width is not positive. `conv` builds every
   // convolution (default: Conv2d).
-  Vgg7(const Vgg7Options& opt, Generator& gen, const ConvFactory& conv = {});
+  Vgg7(const Vgg7Options& opt, Generator& gen, const ConvFactory& conv = {}, const LinearFactory& fc = {});
   // x: [N, 3, 32, 32] -> logits [N, num_classes].
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
@@ -50,7 +50,7 @@ class Vgg7 : public Layer {
   std::vector<int64_t> widths_;
   std::vector<std::shared_ptr<Layer>> convs_;    // 6
   std::vector<std::shared_ptr<BatchNorm>> bns_;  // 7 (the last after fc1)
-  std::shared_ptr<Linear> fc1_, fc2_;
+  std::shared_ptr<Layer> fc1_, fc2_;  // Linear, or a Strassen layer from the factory
 };
 
 }  // namespace st

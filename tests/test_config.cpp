@@ -149,3 +149,18 @@ TEST_CASE("every shipped config loads and builds its model", "[config]") {
   }
   CHECK(count >= 20);
 }
+
+TEST_CASE("model.strassen ratios, uncompressed and compress_fc", "[config]") {
+  const std::string path = write_config("st_cfg_ratios.json", R"({"epochs": 1, "data": {"dir": "/d"},
+    "model": {"name": "vgg7", "strassen": {"ratios": {"conv1": 0.5, "fc1": 0.25}, "uncompressed": ["conv2"],
+                                           "compress_fc": true}}})");
+  const ExperimentConfig c = load_experiment_config(path);
+  CHECK(c.model.strassen.compress_fc);
+  REQUIRE(c.model.strassen.ratios.size() == 2);
+  CHECK(strassen_ratio_for(c.model.strassen, "fc1") == Approx(0.25));
+  CHECK(strassen_ratio_for(c.model.strassen, "conv3") == Approx(1.0));
+  CHECK(strassen_uncompressed(c.model.strassen, "conv2"));
+  CHECK_FALSE(strassen_uncompressed(c.model.strassen, "conv20"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.ratios.conv1=-1"}),
+                    Catch::Contains("model.strassen.ratios.conv1"));
+}

@@ -261,17 +261,29 @@ TEST_CASE("build_model makes the named model and rejects unknown names", "[model
 TEST_CASE("a conv factory builds every convolution of the models", "[models]") {
   Generator gen(8);
   int calls = 0, pointwise = 0;
-  ConvFactory counting = [&](const Conv2dLayerOptions& o, Generator& g) -> std::shared_ptr<Layer> {
+  std::vector<std::string> names;
+  ConvFactory counting = [&](const std::string& name, const Conv2dLayerOptions& o, Generator& g) -> std::shared_ptr<Layer> {
     ++calls;
+    names.push_back(name);
     if (o.kernel_h == 1) ++pointwise;
     return std::make_shared<Conv2d>(o, g);
   };
   ResNetCifar b(ResNetCifarOptions{20, 10, 'B', 16}, gen, counting);
   CHECK(calls == 1 + 18 + 2);
   CHECK(pointwise == 2);
+  // The factory sees each convolution's dotted name in the finished model.
+  std::vector<std::string> module_names;
+  for (auto& [name, t] : b.named_parameters())
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0 && t.dim() == 4)
+      module_names.push_back(name.substr(0, name.size() - 7));
+  CHECK(names == module_names);
+  CHECK(names[1] == "stage1.0.conv1");
+  CHECK(std::find(names.begin(), names.end(), "stage2.0.shortcut.conv") != names.end());
   calls = 0;
+  names.clear();
   Vgg7 v(Vgg7Options{10, 0.0625}, gen, counting);
   CHECK(calls == 6);
+  CHECK(names.back() == "conv6");
 }
 
 TEST_CASE("a depth-8 ResNet overfits one small batch with SGD", "[models]") {

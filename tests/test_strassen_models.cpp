@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 
 #include "config/experiment.h"
 #include "core/ops.h"
@@ -105,4 +107,44 @@ TEST_CASE("the model.strassen config block", "[strassen][config]") {
   CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.mode=fast"}), Catch::Contains("model.strassen.mode"));
   CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.ratio=1"}), Catch::Contains("model.strassen.ratio"));
   CHECK_FALSE(load_experiment_config(path, {"model={\"name\": \"vgg7\"}"}).model.strassen.enabled);
+}
+
+TEST_CASE("per-stage and per-layer ratios, uncompressed layers and a Strassen classifier", "[strassen][models]") {
+  ModelOptions m;
+  m.name = "resnet_cifar";
+  m.resnet.depth = 8, m.resnet.shortcut = 'B';
+  m.strassen.enabled = true;
+  m.strassen.hidden_ratio = 1;
+  m.strassen.ratios = {{"stage2", 2.0}, {"stage2.0.conv1", 0.5}, {"stage", 4.0}};  // "stage" matches no name
+  m.strassen.uncompressed = {"stage3.0.conv2"};
+  m.strassen.compress_fc = true;
+  Generator gen(90);
+  auto model = build_model(m, gen);
+  std::map<std::string, const Module*> modules;
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& mod, const std::string& name) {
+    modules[name] = &mod;
+    for (auto& [n, ch] : mod.named_children()) walk(*ch, name.empty() ? n : name + "." + n);
+  };
+  walk(*model, "");
+  auto hidden = [&](const std::string& name) {
+    const auto* s = dynamic_cast<const StrassenConv2d*>(modules.at(name));
+    REQUIRE(s != nullptr);
+    return s->options().hidden;
+  };
+  CHECK(hidden("conv1") == 16);                 // hidden_ratio 1
+  CHECK(hidden("stage1.0.conv1") == 16);
+  CHECK(hidden("stage2.0.conv1") == 16);        // the longest prefix: 0.5 × 32
+  CHECK(hidden("stage2.0.conv2") == 64);        // stage2: 2 × 32
+  CHECK(hidden("stage2.0.shortcut.conv") == 64);
+  CHECK(hidden("stage3.0.conv1") == 64);
+  CHECK(dynamic_cast<const Conv2d*>(modules.at("stage3.0.conv2")) != nullptr);
+  const auto* fc = dynamic_cast<const StrassenLinear*>(modules.at("fc"));
+  REQUIRE(fc != nullptr);
+  CHECK(fc->options().hidden == 10);
+  Generator xg(91);
+  CHECK((*model)(rand_normal({2, 3, 16, 16}, xg)).shape() == Shape{2, 10});
+  // Without compress_fc the classifier stays full precision.
+  m.strassen.compress_fc = false;
+  auto plain_fc = build_model(m, gen);
+  CHECK(dynamic_cast<ResNetCifar&>(*plain_fc).fc().describe().rfind("Linear", 0) == 0);
 }
