@@ -11,6 +11,7 @@
 #include "layers/linear.h"
 #include "layers/strassen.h"
 #include "layers/ternary_conv.h"
+#include "layers/ternary_linear.h"
 
 namespace st {
 
@@ -209,6 +210,16 @@ void visit(const Module& mod, const std::string& name, const CallLog& log, Model
     int64_t outputs = 0;
     for (const Call& call : calls) outputs += numel_of(call.output);
     c.mults = outputs * (tc->quantizer().rule == TernaryRule::Ttq ? 2 : 1);
+    for (auto& [pname, t] : mod.named_parameters()) add_param(&c, t.numel(), pname == "weight");
+  } else if (auto* tl = dynamic_cast<const TernaryLinear*>(&mod)) {
+    must_be_called("TernaryLinear");
+    c.type = "TernaryLinear";
+    c.detail = std::to_string(tl->options().in_features) + "->" + std::to_string(tl->options().out_features) + " " +
+               ternary_rule_name(tl->quantizer().rule);
+    count_linear_ops(&c, tl->options().in_features, tl->options().out_features, calls);
+    int64_t outputs = 0;
+    for (const Call& call : calls) outputs += numel_of(call.output);
+    c.mults = outputs * (tl->quantizer().rule == TernaryRule::Ttq ? 2 : 1);
     for (auto& [pname, t] : mod.named_parameters()) add_param(&c, t.numel(), pname == "weight");
   } else if (auto* cv = dynamic_cast<const Conv2d*>(&mod)) {
     must_be_called("Conv2d");

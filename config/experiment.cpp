@@ -124,6 +124,7 @@ void read_ternary(JsonReader r, TernaryModelOptions* t) {
   t->enabled = true;
   read_quantizer(r, &t->quant);
   t->compress_first = r.get<bool>("compress_first", t->compress_first);
+  t->fc = r.get<std::vector<std::string>>("fc", {});
   r.finish();
 }
 

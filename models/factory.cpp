@@ -15,7 +15,9 @@ std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, cons
   ConvFactory conv = conv_in;
   if (!conv && opt.strassen.enabled) conv = strassen_conv_factory(opt.strassen);
   if (!conv && opt.ternary.enabled) conv = ternary_conv_factory(opt.ternary);
-  const LinearFactory fc = opt.strassen.enabled && !conv_in ? strassen_linear_factory(opt.strassen) : LinearFactory();
+  LinearFactory fc;
+  if (!conv_in && opt.strassen.enabled) fc = strassen_linear_factory(opt.strassen);
+  if (!conv_in && opt.ternary.enabled) fc = ternary_linear_factory(opt.ternary);
   if (opt.name == "resnet_cifar") return std::make_shared<ResNetCifar>(opt.resnet, gen, conv, fc);
   if (opt.name == "vgg7") return std::make_shared<Vgg7>(opt.vgg, gen, conv, fc);
   if (opt.name == "resnet18") {

@@ -1,6 +1,7 @@
 // Quantizer backward passes: TTQ scales by finite differences (the forward is smooth in them);
 // the latent weights' straight-through rules checked element by element against §3.
 #include "layers/ternary_conv.h"
+#include "layers/ternary_linear.h"
 #include "tests/gradcheck.h"
 
 using namespace st;
@@ -76,6 +77,21 @@ TEST_CASE("gradcheck TernaryConv2d (TTQ): input and the learned scales", "[grad]
   for (auto& [name, t] : layer->named_parameters())
     if (name != "weight") params.push_back(t);
   REQUIRE(params.size() == 3);  // bias, weight_pos, weight_neg
+  check_gradients_with_params([layer](const std::vector<Tensor>& v) { return std::vector<Tensor>{(*layer)(v[0])}; }, {x},
+                              params);
+}
+
+TEST_CASE("gradcheck TernaryLinear (TTQ): input, bias and the learned scales", "[grad][quantize]") {
+  Generator gen(52);
+  TernaryQuantizerOptions q;
+  q.rule = TernaryRule::Ttq;
+  auto layer = std::make_shared<TernaryLinear>(LinearOptions{6, 4, true}, q, gen);
+  const Tensor x = random_tensor({5, 6}, 53);
+  (*layer)(x);
+  std::vector<Tensor> params;
+  for (auto& [name, t] : layer->named_parameters())
+    if (name != "weight") params.push_back(t);
+  REQUIRE(params.size() == 3);
   check_gradients_with_params([layer](const std::vector<Tensor>& v) { return std::vector<Tensor>{(*layer)(v[0])}; }, {x},
                               params);
 }

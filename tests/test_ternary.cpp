@@ -9,6 +9,7 @@
 #include "core/ops.h"
 #include "layers/strassen.h"
 #include "layers/ternary_conv.h"
+#include "layers/ternary_linear.h"
 #include "models/factory.h"
 
 using namespace st;
@@ -165,4 +166,23 @@ TEST_CASE("TernaryConv2d: the forward uses the TWN / TTQ ternary weight; the fac
   walk(*model);
   CHECK(plain == 1);    // the first convolution
   CHECK(ternary == 6);  // the three blocks' convolutions (shortcut A has none)
+
+  // VGG-7 with its hidden FC ternary; the classifier stays full precision.
+  ModelOptions v;
+  v.name = "vgg7";
+  v.vgg.width = 0.0625;
+  v.ternary.enabled = true;
+  v.ternary.fc = {"fc1"};
+  auto vgg = build_model(v, gen);
+  int64_t ternary_fc = 0, plain_fc = 0;
+  std::function<void(Module&)> walk_fc = [&](Module& mod) {
+    ternary_fc += dynamic_cast<TernaryLinear*>(&mod) != nullptr;
+    plain_fc += dynamic_cast<Linear*>(&mod) != nullptr;
+    for (auto& [n, ch] : mod.named_children()) walk_fc(*ch);
+  };
+  walk_fc(*vgg);
+  CHECK(ternary_fc == 1);
+  CHECK(plain_fc == 1);
+  Generator vg(74);
+  CHECK((*vgg)(rand_normal({2, 3, 32, 32}, vg)).shape() == Shape{2, 10});
 }
