@@ -3,6 +3,7 @@
 //   strassen train --config FILE [--set key=value ...] [--out DIR] [--seed N] [--resume] [--no-progress]
 //   strassen eval  --config FILE --checkpoint FILE [--set key=value ...] [--json FILE]
 //   strassen export --config FILE --checkpoint FILE --out FILE [--set key=value ...]
+//   strassen bench [--case NAME] [--json] [--steps N] [--warmup W]
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
@@ -20,6 +21,8 @@
 #include "train/metrics.h"
 #include "train/trainer.h"
 
+int cmd_bench(int argc, char** argv);  // apps/cmd_bench.cpp
+
 namespace {
 
 using st::cli::UsageError;
@@ -31,7 +34,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  train   train a model from a JSON config (strassen train --help)\n"
     "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n"
-    "  export  fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n";
+    "  export  fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n"
+    "  bench   time training and inference steps of the benchmark models (strassen bench --help)\n";
 
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
@@ -124,6 +128,7 @@ int main(int argc, char** argv) {
     if (command == "train") return cmd_train(argc - 1, argv + 1);
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
     if (command == "export") return cmd_export(argc - 1, argv + 1);
+    if (command == "bench") return cmd_bench(argc - 1, argv + 1);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;
