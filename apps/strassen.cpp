@@ -3,6 +3,7 @@
 //   strassen train --config FILE [--set key=value ...] [--out DIR] [--seed N] [--resume] [--no-progress]
 //   strassen eval  --config FILE --checkpoint FILE [--set key=value ...] [--json FILE]
 //   strassen export --config FILE --checkpoint FILE --out FILE [--set key=value ...]
+//   strassen count --config FILE [--checkpoint FILE] [--set key=value ...] [--json]
 //   strassen bench [--case NAME] [--json] [--steps N] [--warmup W]
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
@@ -21,6 +22,7 @@
 #include "train/metrics.h"
 #include "train/trainer.h"
 
+int cmd_count(int argc, char** argv);  // apps/cmd_count.cpp
 int cmd_bench(int argc, char** argv);  // apps/cmd_bench.cpp
 
 namespace {
@@ -35,6 +37,7 @@ constexpr const char* kUsage =
     "  train   train a model from a JSON config (strassen train --help)\n"
     "  eval    evaluate a checkpoint on the config's test split (strassen eval --help)\n"
     "  export  fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n"
+    "  count   multiplications, additions and model size per layer (strassen count --help)\n"
     "  bench   time training and inference steps of the benchmark models (strassen bench --help)\n";
 
 int cmd_train(int argc, char** argv) {
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
     if (command == "train") return cmd_train(argc - 1, argv + 1);
     if (command == "eval") return cmd_eval(argc - 1, argv + 1);
     if (command == "export") return cmd_export(argc - 1, argv + 1);
+    if (command == "count") return cmd_count(argc - 1, argv + 1);
     if (command == "bench") return cmd_bench(argc - 1, argv + 1);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);

@@ -28,13 +28,22 @@ void read_transform(JsonReader r, ImageTransformOptions* t, bool augment) {
 
 void read_data(JsonReader r, DataConfig* d) {
   d->dataset = r.get<std::string>("dataset", d->dataset);
-  if (d->dataset != "cifar10") r.fail("dataset", "= \"" + d->dataset + "\" is not supported (known: \"cifar10\")");
+  // ImageNet configs are read (strassen count uses them) but there is no ImageNet loader yet:
+  // train/trainer.cpp refuses them.
+  const bool imagenet = d->dataset == "imagenet";
+  if (d->dataset != "cifar10" && !imagenet)
+    r.fail("dataset", "= \"" + d->dataset + "\" is not supported (known: \"cifar10\", \"imagenet\")");
+  d->image_size = imagenet ? 224 : 32;
+  const char* dir_env = imagenet ? "STRASSEN_IMAGENET_DIR" : "STRASSEN_CIFAR10_DIR";
   d->dir = r.get<std::string>("dir", "");
-  if (const char* env = std::getenv("STRASSEN_CIFAR10_DIR"); env && *env) {
+  if (const char* env = std::getenv(dir_env); env && *env) {
     d->dir = env;
     r.set_resolved("dir", d->dir);
   }
-  if (d->dir.empty()) r.fail("dir", "is required (or set STRASSEN_CIFAR10_DIR)");
+  if (d->dir.empty()) r.fail("dir", std::string("is required (or set ") + dir_env + ")");
+  if (imagenet)
+    for (const char* key : {"train_files", "test_files"})
+      if (r.has(key)) r.fail(key, "is a cifar10 key (ImageNet is read from the folders under data.dir)");
   d->train_files = r.get<std::vector<std::string>>("train_files", {});
   d->test_files = r.get<std::vector<std::string>>("test_files", {});
   d->holdout = r.get<int64_t>("holdout", d->holdout);
@@ -45,8 +54,12 @@ void read_data(JsonReader r, DataConfig* d) {
   if (d->batch_size < 1 || d->batch_size > 65536) r.fail("batch_size", "must be in [1, 65536]");
   d->eval_batch_size = r.get<int64_t>("eval_batch_size", d->eval_batch_size);
   if (d->eval_batch_size < 1 || d->eval_batch_size > 65536) r.fail("eval_batch_size", "must be in [1, 65536]");
-  d->train_transform.pad_crop = 4;
+  d->train_transform.pad_crop = imagenet ? 0 : 4;
   d->train_transform.horizontal_flip = true;
+  if (imagenet) {  // the ImageNet channel statistics, 0..255 units
+    d->train_transform.mean = {123.675f, 116.28f, 103.53f};
+    d->train_transform.stddev = {58.395f, 57.12f, 57.375f};
+  }
   read_transform(r.child("augment"), &d->train_transform, true);
   d->eval_transform = d->train_transform;
   d->eval_transform.pad_crop = 0;
@@ -126,8 +139,13 @@ void read_model(JsonReader r, ModelOptions* m) {
     if (m->vgg.num_classes < 1) r.fail("num_classes", "must be >= 1");
     m->vgg.width = r.get<double>("width", m->vgg.width);
     if (!(m->vgg.width > 0)) r.fail("width", "must be positive");
+  } else if (m->name == "resnet18") {
+    m->resnet18.num_classes = r.get<int64_t>("num_classes", m->resnet18.num_classes);
+    if (m->resnet18.num_classes < 1) r.fail("num_classes", "must be >= 1");
+    m->resnet18.base_width = r.get<int64_t>("base_width", m->resnet18.base_width);
+    if (m->resnet18.base_width < 1) r.fail("base_width", "must be >= 1");
   } else {
-    r.fail("name", "= \"" + m->name + "\" is not a known model (known: \"resnet_cifar\", \"vgg7\")");
+    r.fail("name", "= \"" + m->name + "\" is not a known model (known: \"resnet_cifar\", \"vgg7\", \"resnet18\")");
   }
   r.finish();
 }

@@ -13,8 +13,9 @@
 namespace st {
 
 struct DataConfig {
-  std::string dataset = "cifar10";
-  std::string dir;                        // STRASSEN_CIFAR10_DIR overrides it
+  std::string dataset = "cifar10";        // "cifar10" or "imagenet" (read, but no loader yet)
+  std::string dir;                        // STRASSEN_CIFAR10_DIR / STRASSEN_IMAGENET_DIR overrides it
+  int64_t image_size = 32;                // input side the dataset feeds the model: 32, 224 (ImageNet)
   std::vector<std::string> train_files;   // relative to dir; empty: data_batch_1..5.bin
   std::vector<std::string> test_files;    // relative to dir; empty: test_batch.bin
   int64_t holdout = 0;                    // training images held out as a validation set

@@ -57,6 +57,8 @@ class StrassenConv2d : public Layer {
   std::string describe() const override;
   void set_mode(StrassenMode mode) { opt_.mode = mode; }
   StrassenMode mode() const { return opt_.mode; }
+  const Conv2dLayerOptions& original() const { return orig_; }  // the convolution it replaces
+  const StrassenOptions& options() const { return opt_; }
   // Hidden size and crop offset for an input extent (see the header comment).
   struct Geometry {
     int64_t kernel, stride, pad, crop, out;  // W_b kernel/stride/padding, crop start, original output extent
@@ -87,6 +89,10 @@ class StrassenLinear : public Layer {
   void set_mode(StrassenMode mode) { opt_.mode = mode; }
   StrassenMode mode() const { return opt_.mode; }
   void fold_ternary_scales();  // as StrassenConv2d's (W_b's scale into ã too without hidden BN)
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  bool has_bias() const { return bias_ != nullptr; }
+  const StrassenOptions& options() const { return opt_; }
 
  private:
   int64_t in_, out_;

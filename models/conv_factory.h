@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "layers/conv2d.h"
 #include "layers/layer.h"
+#include "layers/linear.h"
 
 namespace st {
 
@@ -18,6 +19,16 @@ using ConvFactory = std::function<std::shared_ptr<Layer>(const Conv2dLayerOption
 inline std::shared_ptr<Layer> make_conv(const ConvFactory& factory, const Conv2dLayerOptions& opt, Generator& gen) {
   if (factory) return factory(opt, gen);
   return std::make_shared<Conv2d>(opt, gen);
+}
+
+// LinearFactory: the same hook for a fully connected layer (the Strassen ImageNet ResNet-18 builds
+// its classifier as a StrassenLinear). The returned layer must map [N, in] to [N, out].
+using LinearFactory = std::function<std::shared_ptr<Layer>(const LinearOptions&, Generator&)>;
+
+// `factory` if set, a plain Linear otherwise.
+inline std::shared_ptr<Layer> make_linear(const LinearFactory& factory, const LinearOptions& opt, Generator& gen) {
+  if (factory) return factory(opt, gen);
+  return std::make_shared<Linear>(opt, gen);
 }
 
 // Options of a k×k convolution without bias (a batch norm follows), padding k/2.

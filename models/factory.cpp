@@ -5,7 +5,7 @@
 namespace st {
 
 const std::vector<std::string>& known_models() {
-  static const std::vector<std::string> names{"resnet_cifar", "vgg7"};
+  static const std::vector<std::string> names{"resnet_cifar", "vgg7", "resnet18"};
   return names;
 }
 
@@ -17,6 +17,13 @@ std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, cons
   if (!conv && opt.ternary.enabled) conv = ternary_conv_factory(opt.ternary);
   if (opt.name == "resnet_cifar") return std::make_shared<ResNetCifar>(opt.resnet, gen, conv);
   if (opt.name == "vgg7") return std::make_shared<Vgg7>(opt.vgg, gen, conv);
+  if (opt.name == "resnet18") {
+    if (conv_in || !opt.strassen.enabled) return std::make_shared<ResNetImageNet>(opt.resnet18, gen, conv);  // plain or ternary
+    StrassenConvRules rules;
+    rules.patch_shortcuts = true;
+    return std::make_shared<ResNetImageNet>(opt.resnet18, gen, strassen_conv_factory(opt.strassen, rules),
+                                            strassen_fc_factory(opt.strassen));
+  }
   std::string list;
   for (const std::string& n : known_models()) list += (list.empty() ? "" : ", ") + n;
   ST_THROW("build_model: unknown model '" << opt.name << "' (known: " << list << ")");

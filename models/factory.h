@@ -1,6 +1,6 @@
 #pragma once
 // build_model: a model from its options, by name. The options are plain structs; the config
-// layer binds them to JSON (keys "name", "resnet", "vgg").
+// layer binds them to JSON.
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +9,7 @@
 #include "layers/layer.h"
 #include "models/conv_factory.h"
 #include "models/resnet_cifar.h"
+#include "models/resnet_imagenet.h"
 #include "models/strassen_conv.h"
 #include "models/ternary_conv.h"
 #include "models/vgg7.h"
@@ -16,8 +17,9 @@
 namespace st {
 
 struct ModelOptions {
-  std::string name;  // "resnet_cifar" | "vgg7"
+  std::string name;  // "resnet_cifar" | "vgg7" | "resnet18"
   ResNetCifarOptions resnet;
+  ResNetImageNetOptions resnet18;
   Vgg7Options vgg;
   StrassenModelOptions strassen;  // enabled: every conv is a StrassenConv2d (models/strassen_conv.h)
   TernaryModelOptions ternary;    // enabled: ternary convs, the TWN/TTQ baselines (models/ternary_conv.h)
@@ -29,7 +31,9 @@ const std::vector<std::string>& known_models();
 // Builds the named model with parameters drawn from `gen`; only the options block of that model
 // is read. Throws st::Error naming an unknown model and listing the known ones, and the model's
 // own errors for invalid options. With opt.strassen.enabled (and no explicit `conv`), the
-// convolutions are Strassen layers. Parameter count: Module::num_parameters().
+// convolutions are Strassen layers, with the rules of each architecture (§5; for "resnet18" the
+// out-patch applies to the shortcuts too and the classifier may be a StrassenLinear, see
+// models/strassen_conv.h). Parameter count: Module::num_parameters().
 std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv = {});
 
 }  // namespace st

@@ -45,7 +45,7 @@ ProjectionShortcut::ProjectionShortcut(int64_t in_channels, int64_t out_channels
   bn_ = register_module("bn", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
 }
 
-Tensor ProjectionShortcut::forward(const Tensor& x) { return bn_->forward(conv_->forward(x)); }
+Tensor ProjectionShortcut::forward(const Tensor& x) { return (*bn_)((*conv_)(x)); }
 
 std::string ProjectionShortcut::describe() const {
   return "ProjectionShortcut(" + conv_->describe() + ", " + bn_->describe() + ")";
@@ -71,9 +71,9 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor h = relu(bn1_->forward(conv1_->forward(x)));
-  h = bn2_->forward(conv2_->forward(h));
-  return relu(add(h, shortcut_ ? shortcut_->forward(x) : x));
+  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  h = (*bn2_)((*conv2_)(h));
+  return relu(add(h, shortcut_ ? (*shortcut_)(x) : x));
 }
 
 std::string BasicBlock::describe() const {
@@ -111,9 +111,9 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const Co
 Tensor ResNetCifar::forward(const Tensor& x) {
   ST_CHECK(x.dim() == 4 && x.size(1) == 3,
            "ResNetCifar: input " << shape_str(x.shape()) << " is not an image batch [N, 3, H, W]");
-  Tensor h = relu(bn1_->forward(conv1_->forward(x)));
-  for (auto& stage : stages_) h = stage->forward(h);
-  return fc_->forward(global_avg_pool2d(h));
+  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  for (auto& stage : stages_) h = (*stage)(h);
+  return (*fc_)(global_avg_pool2d(h));
 }
 
 std::string ResNetCifar::describe() const {

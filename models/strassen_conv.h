@@ -4,6 +4,11 @@
 // out-patch p and the W_b groups g; 1×1 projection shortcuts get p = 1, g = 1 (§5). The first
 // convolution (3 input channels) uses g = 1. compress_first / compress_shortcuts = false keep
 // those layers full precision.
+//
+// ImageNet ResNet-18 (§5) differs in two rules: the out-patch p applies to every convolution,
+// the 1×1 shortcuts included (StrassenConvRules::patch_shortcuts), and the classifier is a
+// StrassenLinear with r = its output size (1000) when hidden_ratio <= 1, full precision otherwise
+// (strassen_fc_factory). g still applies to the 3×3 convolutions only (the stem has 3 inputs).
 #include "layers/strassen.h"
 #include "models/conv_factory.h"
 
@@ -19,6 +24,15 @@ struct StrassenModelOptions {
   StrassenOptions layer;      // mode, quantizer, BN settings (hidden, out_patch, groups are set per layer)
 };
 
-ConvFactory strassen_conv_factory(const StrassenModelOptions& opt);
+// Architecture-specific rules on top of StrassenModelOptions; the defaults are the CIFAR rules.
+struct StrassenConvRules {
+  bool patch_shortcuts = false;  // true: 1×1 convolutions get the out-patch p too (ImageNet ResNet-18)
+};
+
+ConvFactory strassen_conv_factory(const StrassenModelOptions& opt, const StrassenConvRules& rules = {});
+
+// The ImageNet ResNet-18 classifier rule: a StrassenLinear with r = out_features (hidden batch
+// norm on, the mode and quantizer of opt.layer) when opt.hidden_ratio <= 1, else a plain Linear.
+LinearFactory strassen_fc_factory(const StrassenModelOptions& opt);
 
 }  // namespace st

@@ -34,11 +34,11 @@ Tensor Vgg7::forward(const Tensor& x) {
            "Vgg7: input " << shape_str(x.shape()) << " is not a CIFAR batch [N, 3, 32, 32]");
   Tensor h = x;
   for (int i = 0; i < 6; ++i) {
-    h = relu(bns_[i]->forward(convs_[i]->forward(h)));
+    h = relu((*bns_[i])((*convs_[i])(h)));
     if (i % 2 == 1) h = max_pool2d(h, Pool2dOptions::make(2, 2));
   }
-  h = relu(bns_[6]->forward(fc1_->forward(flatten(h, 1))));
-  return fc2_->forward(h);
+  h = relu((*bns_[6])((*fc1_)(flatten(h, 1))));
+  return (*fc2_)(h);
 }
 
 std::string Vgg7::describe() const {

@@ -250,9 +250,9 @@ TEST_CASE("build_model makes the named model and rejects unknown names", "[model
   auto v = build_model(o, gen);
   CHECK(dynamic_cast<Vgg7*>(v.get()) != nullptr);
   CHECK(v->describe() == "Vgg7(widths 16/32/64/128, classes 10)");
-  o.name = "resnet18";
+  o.name = "resnet50";
   CHECK_THROWS_AS(build_model(o, gen), st::Error);
-  CHECK_THROWS_WITH(build_model(o, gen), Catch::Contains("'resnet18'") && Catch::Contains("resnet_cifar, vgg7"));
+  CHECK_THROWS_WITH(build_model(o, gen), Catch::Contains("'resnet50'") && Catch::Contains("resnet_cifar, vgg7, resnet18"));
   o.name = "resnet_cifar";
   o.resnet.depth = 22;
   CHECK_THROWS_WITH(build_model(o, gen), Catch::Contains("depth 22"));

@@ -81,6 +81,13 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// The config layer reads ImageNet configs (for `strassen count`), but only CIFAR-10 has a loader.
+void require_loader(const ExperimentConfig& c) {
+  ST_CHECK(c.data.dataset == "cifar10", "config '" << c.source << "': data.dataset \"" << c.data.dataset
+                                                   << "\": the ImageNet loader does not exist yet (strassen count "
+                                                      "reads this config; train and eval cannot)");
+}
+
 void set_threads(const ExperimentConfig& c) {
   if (c.threads > 0) omp_set_num_threads(static_cast<int>(c.threads));
 }
@@ -143,6 +150,7 @@ std::shared_ptr<Layer> load_teacher(const DistillConfig& d) {
 }  // namespace
 
 TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt) {
+  require_loader(c);
   set_threads(c);
   ST_CHECK(!opt.out_dir.empty(), "train: no run directory given");
   const fs::path out(opt.out_dir);
@@ -419,6 +427,7 @@ void export_ternary(const ExperimentConfig& c, const std::string& checkpoint_pat
 }
 
 EvalResult evaluate_checkpoint(const ExperimentConfig& c, const std::string& checkpoint_path) {
+  require_loader(c);
   set_threads(c);
   const Checkpoint ck = load_checkpoint(checkpoint_path);
   auto test_set = load_split(c.data, c.data.test_files, "test");

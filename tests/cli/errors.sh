@@ -46,11 +46,19 @@ expect truncated_file "data_batch_1.bin' has" -- --config "$config" --set data.d
 printf '{"name": "x", ' >"$work/syntax.json"
 expect bad_json "is not valid JSON" -- --config "$work/syntax.json"
 expect missing_config "cannot open config" -- --config "$work/none.json"
+expect imagenet_train "the ImageNet loader does not exist yet" -- --config "$src/configs/imagenet/resnet18.json"
+
+# `strassen count` reads the same ImageNet config (no data needed).
+if "$strassen" count --config "$src/configs/imagenet/resnet18.json" --json 2>"$work/stderr" | grep -qF '"mults":1814073344'; then
+  echo "ok   count reads an ImageNet config"
+else
+  echo "FAIL count on the ImageNet config:"; cat "$work/stderr"; failures=$((failures + 1))
+fi
 
 # A usage error exits 2.
 "$strassen" train --bogus >/dev/null 2>&1
 code=$?
 if [ "$code" -ne 2 ]; then echo "FAIL usage: exit $code, expected 2"; failures=$((failures + 1)); else echo "ok   usage error exits 2"; fi
 
-echo "$((10 - failures)) passed, $failures failed"
+echo "$((12 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
