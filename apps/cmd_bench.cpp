@@ -25,7 +25,10 @@ std::string json_line(const st::bench::BenchResult& r, const st::bench::BenchOpt
   st::JsonLine j;
   j.add("impl", "strassen").add("case", r.name).add("description", r.description);
   j.add("threads", omp_get_max_threads()).add("steps", opt.steps).add("warmup", opt.warmup);
-  if (!r.input.empty()) j.add("batch", r.batch).add("input", input_text(r.input)).add("params", r.params);
+  if (!r.input.empty()) {
+    j.add("batch", r.batch).add("input", input_text(r.input)).add("params", r.params);
+    j.add("forward_macs", r.forward_macs).add("flops_convention", "train 6 x forward MACs, infer 2 x forward MACs");
+  }
   for (const st::bench::Measurement& m : r.measurements) {
     j.add(m.name + "_ms", m.ms).add(m.name + "_ms_min", m.ms_min).add(m.name + "_ms_cpu", m.ms_cpu);
     j.add(m.name + "_items_per_s", m.items_per_s());

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "analysis/op_count.h"
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/kernels/gemm.h"
@@ -90,6 +91,11 @@ std::vector<ModelCase> model_cases() {
     c.model.name = "vgg7";
     cases.push_back(c);
   }
+  {
+    ModelCase c{"resnet18", "ResNet-18 (ImageNet, 224x224)", {}, 16, 224, 1000};
+    c.model.name = "resnet18";
+    cases.push_back(c);
+  }
   return cases;
 }
 
@@ -138,6 +144,10 @@ BenchResult run_model(const ModelCase& mc, const BenchOptions& opt) {
   r.description = mc.description;
   r.batch = mc.batch;
   r.input = input;
+  // Forward MACs of one image from analysis/op_count: `adds` is, for Conv2d and Linear, their
+  // multiply-accumulates, and for Strassen layers those of the W_b convolution and the W_c
+  // transposed convolution with every entry counted (what this floating-point engine computes).
+  r.forward_macs = count_model(*model, {1, 3, mc.image, mc.image}).total.adds * mc.batch;
   double loss = 0;
   auto train_step = [&] {
     Tensor logits = (*model)(x);
@@ -161,6 +171,8 @@ BenchResult run_model(const ModelCase& mc, const BenchOptions& opt) {
     (*model)(x);
   });
   train.items = infer.items = static_cast<double>(mc.batch);
+  train.flops = 3 * 2 * static_cast<double>(r.forward_macs);  // forward, and a backward of twice its work
+  infer.flops = 2 * static_cast<double>(r.forward_macs);
   r.measurements = {train, infer};
   return r;
 }

@@ -21,6 +21,16 @@
 //                                 stays full precision); mode spn_fp, or spn_ternary (TWN) with
 //                                 the _ternary suffix
 //   vgg7                          VGG-7 for CIFAR, batch 128, 3×32×32
+//   resnet18                      ResNet-18 for ImageNet (models/resnet_imagenet.h), batch 16,
+//                                 3×224×224, 1000 classes
+//
+// FLOPs: the forward multiply-accumulates (MACs) of one image come from analysis/op_count.h
+// (count_model, its `adds`: for Conv2d and Linear their MACs; for a Strassen layer the MACs of the
+// W_b convolution and of the W_c transposed convolution, every entry counted, which is what this
+// floating-point engine computes in every SPN mode), times the batch. Batch norm, ReLU, pooling,
+// residual additions and the optimizer update are not counted. A training step counts
+// 3 × 2 × MACs (forward, and a backward of twice the forward: input and weight gradients), an
+// inference step 2 × MACs. The GEMM counts 2·1024³.
 //
 // Each measurement reports the median, the minimum and the median CPU time of the process (all
 // threads) over the timed steps: on a machine shared with other work the CPU time is the steadier
@@ -57,6 +67,7 @@ struct BenchResult {
   int64_t batch = 0;
   Shape input;              // one batch; empty for gemm
   int64_t params = 0;       // parameter elements the training step updates
+  int64_t forward_macs = 0;  // multiply-accumulates of one forward pass over the batch (see FLOPs)
   double loss = 0;          // the training loss after the last step (a sanity check; NaN = broken)
   std::vector<Measurement> measurements;
 };

@@ -29,7 +29,7 @@ run() {
 }
 
 run gemm case=gemm impl=strassen gemm_ms gemm_ms_min gemm_ms_cpu gemm_items_per_s gemm_gflops peak_rss_mib -- --case gemm
-run resnet20 case=resnet20 batch params train_ms train_ms_cpu train_items_per_s infer_ms infer_items_per_s loss \
+run resnet20 case=resnet20 batch params forward_macs train_ms train_gflops infer_gflops train_ms_cpu train_items_per_s infer_ms infer_items_per_s loss \
   peak_rss_mib -- --case resnet20
 
 # An unknown case is a usage error (exit 2) naming the known ones.
