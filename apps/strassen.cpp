@@ -5,6 +5,7 @@
 //   strassen export --config FILE --checkpoint FILE --out FILE [--set key=value ...]
 //   strassen count --config FILE [--checkpoint FILE] [--set key=value ...] [--json]
 //   strassen discover --n 2 --r 7 --restarts 25 [--samples 100000] [--seed S] [--json]
+//   strassen bench [--case NAME] [--json] [--steps N] [--warmup W]
 //
 // Errors are one line on stderr ("strassen: error: ...") and a non-zero exit status:
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
@@ -23,6 +24,7 @@
 #include "train/trainer.h"
 
 int cmd_count(int argc, char** argv);  // apps/cmd_count.cpp
+int cmd_bench(int argc, char** argv);  // apps/cmd_bench.cpp
 
 int cmd_discover(int argc, char** argv);  // apps/cmd_discover.cpp
 
@@ -39,7 +41,8 @@ constexpr const char* kUsage =
     "  eval      evaluate a checkpoint on the config's test split (strassen eval --help)\n"
     "  export    fold a ternary Strassen model's scales: W_b, W_c exactly {-1, 0, 1} (strassen export --help)\n"
     "  count     multiplications, additions and model size per layer (strassen count --help)\n"
-    "  discover  learn exact ternary matrix-multiplication algorithms (strassen discover --help)\n";
+    "  discover  learn exact ternary matrix-multiplication algorithms (strassen discover --help)\n"
+    "  bench     time training and inference steps of the benchmark models (strassen bench --help)\n";
 
 int cmd_train(int argc, char** argv) {
   cxxopts::Options options("strassen train", "Train a model from a JSON experiment config.");
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
     if (command == "export") return cmd_export(argc - 1, argv + 1);
     if (command == "count") return cmd_count(argc - 1, argv + 1);
     if (command == "discover") return cmd_discover(argc - 1, argv + 1);
+    if (command == "bench") return cmd_bench(argc - 1, argv + 1);
     if (command == "-h" || command == "--help" || command == "help") {
       std::fputs(kUsage, stdout);
       return 0;

@@ -21,7 +21,7 @@ std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, cons
   if (opt.name == "resnet_cifar") return std::make_shared<ResNetCifar>(opt.resnet, gen, conv, fc);
   if (opt.name == "vgg7") return std::make_shared<Vgg7>(opt.vgg, gen, conv, fc);
   if (opt.name == "resnet18") {
-    if (conv_in || !opt.strassen.enabled) return std::make_shared<ResNetImageNet>(opt.resnet18, gen, conv_in);
+    if (conv_in || !opt.strassen.enabled) return std::make_shared<ResNetImageNet>(opt.resnet18, gen, conv);  // plain or ternary
     StrassenConvRules rules;
     rules.patch_shortcuts = true;
     return std::make_shared<ResNetImageNet>(opt.resnet18, gen, strassen_conv_factory(opt.strassen, rules),
