@@ -7,10 +7,12 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "bench/model_bench.h"
+#include "core/ops/profiler.h"
 #include "train/metrics.h"
 
 namespace {
@@ -84,5 +86,6 @@ int cmd_bench(int argc, char** argv) {
       print_text(res);
     std::fflush(stdout);
   }
+  if (st::profiler::enabled()) st::profiler::report(std::cerr);  // ST_PROFILE=1: per-op times of all steps
   return 0;
 }
