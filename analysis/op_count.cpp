@@ -1,6 +1,5 @@
 #include "analysis/op_count.h"
 
-#include <cmath>
 #include <map>
 
 #include "core/autograd.h"
@@ -71,15 +70,20 @@ Tensor ternary_pattern(const TernaryQuantizerOptions& q, const Tensor& w) {
     case TernaryRule::Fixed: return ternary_codes_fixed(w, q.fixed_step).codes;
     case TernaryRule::Ttq: break;
   }
-  // TTQ: sign(w) where |w| > t·max|w| (the scales differ, the pattern is what the additions see).
-  real max_abs = 0;
-  for (int64_t i = 0; i < w.numel(); ++i) max_abs = std::max(max_abs, std::fabs(w.data()[i]));
-  Tensor codes = Tensor::zeros(w.shape());
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    const real v = w.data()[i];
-    if (std::fabs(v) > q.ttq_threshold * max_abs) codes.data()[i] = v > 0 ? real(1) : real(-1);
-  }
-  return codes;
+  // TTQ: the quantizer itself with both scales 1 (the scales differ; the pattern is what the
+  // additions see).
+  NoGradGuard no_grad;
+  return ternarize_ttq(w, Tensor::ones({1}), Tensor::ones({1}), q.ttq_threshold);
+}
+
+// TWN/TTQ baseline layers: every weight ±1 or 0, so the multiply-accumulates (already in c) become
+// additions; one multiplication per output applies the scale (TTQ: two, W_p·Σ⁺ − W_n·Σ⁻). The
+// weight is stored at 2 bits per entry.
+void count_ternary_layer(LayerCount* c, TernaryRule rule, const std::vector<Call>& calls, const Module& mod) {
+  int64_t outputs = 0;
+  for (const Call& call : calls) outputs += numel_of(call.output);
+  c->mults = outputs * (rule == TernaryRule::Ttq ? 2 : 1);
+  for (auto& [pname, t] : mod.named_parameters()) add_param(c, t.numel(), pname == "weight");
 }
 
 int64_t count_nonzero(const Tensor& t) {
@@ -201,26 +205,18 @@ void visit(const Module& mod, const std::string& name, const CallLog& log, Model
     ++m->strassen_layers;
     if (sl->mode() == StrassenMode::Dense) ++m->dense_strassen_layers;
   } else if (auto* tc = dynamic_cast<const TernaryConv2d*>(&mod)) {
-    // TWN/TTQ baseline: every weight ±1 or 0, so the multiply-accumulates become additions; one
-    // multiplication per output applies the scale (TTQ: two, W_p·Σ⁺ − W_n·Σ⁻).
     must_be_called("TernaryConv2d");
     c.type = "TernaryConv2d";
     c.detail = conv_detail(tc->options()) + " " + ternary_rule_name(tc->quantizer().rule);
     count_conv_ops(&c, tc->options(), calls);
-    int64_t outputs = 0;
-    for (const Call& call : calls) outputs += numel_of(call.output);
-    c.mults = outputs * (tc->quantizer().rule == TernaryRule::Ttq ? 2 : 1);
-    for (auto& [pname, t] : mod.named_parameters()) add_param(&c, t.numel(), pname == "weight");
+    count_ternary_layer(&c, tc->quantizer().rule, calls, mod);
   } else if (auto* tl = dynamic_cast<const TernaryLinear*>(&mod)) {
     must_be_called("TernaryLinear");
     c.type = "TernaryLinear";
     c.detail = std::to_string(tl->options().in_features) + "->" + std::to_string(tl->options().out_features) + " " +
                ternary_rule_name(tl->quantizer().rule);
     count_linear_ops(&c, tl->options().in_features, tl->options().out_features, calls);
-    int64_t outputs = 0;
-    for (const Call& call : calls) outputs += numel_of(call.output);
-    c.mults = outputs * (tl->quantizer().rule == TernaryRule::Ttq ? 2 : 1);
-    for (auto& [pname, t] : mod.named_parameters()) add_param(&c, t.numel(), pname == "weight");
+    count_ternary_layer(&c, tl->quantizer().rule, calls, mod);
   } else if (auto* cv = dynamic_cast<const Conv2d*>(&mod)) {
     must_be_called("Conv2d");
     c.type = "Conv2d";

@@ -92,6 +92,22 @@ void fold_into_bn(BatchNorm& bn, real s, real eps) {
   }
 }
 
+// Both layers' folding: W_b, W_c ← their codes; W_c's scale into ã; W_b's into the hidden BN's
+// statistics, or into ã too when there is no hidden BN (bn null).
+void fold_spn(const char* layer, const StrassenOptions& o, const TernaryWeight& q_b, const TernaryWeight& q_c,
+              Tensor& w_b, Tensor& w_c, Tensor& a_hat, BatchNorm* bn) {
+  const TernaryCodes b = fold_codes(layer, o, q_b, w_b), c = fold_codes(layer, o, q_c, w_c);
+  ST_CHECK(b.scale > 0, layer << ": W_b quantizes to all zeros; nothing to fold");
+  w_b.copy_(b.codes);
+  w_c.copy_(c.codes);
+  if (bn) {
+    scale_a_hat(layer, a_hat, c.scale);
+    fold_into_bn(*bn, b.scale, o.bn_eps);
+  } else {
+    scale_a_hat(layer, a_hat, b.scale * c.scale);
+  }
+}
+
 }  // namespace
 
 const char* strassen_mode_name(StrassenMode mode) {
@@ -132,12 +148,7 @@ StrassenConv2d::StrassenConv2d(const Conv2dLayerOptions& original, const Strasse
 }
 
 void StrassenConv2d::fold_ternary_scales() {
-  const TernaryCodes b = fold_codes("StrassenConv2d", opt_, q_b_, *w_b_), c = fold_codes("StrassenConv2d", opt_, q_c_, *w_c_);
-  ST_CHECK(b.scale > 0, "StrassenConv2d: W_b quantizes to all zeros; nothing to fold");
-  w_b_->copy_(b.codes);
-  w_c_->copy_(c.codes);
-  scale_a_hat("StrassenConv2d", *a_hat_, c.scale);
-  fold_into_bn(*bn_, b.scale, opt_.bn_eps);
+  fold_spn("StrassenConv2d", opt_, q_b_, q_c_, *w_b_, *w_c_, *a_hat_, bn_.get());
 }
 
 StrassenConv2d::Geometry StrassenConv2d::geometry(int64_t in_extent) const {
@@ -207,16 +218,7 @@ StrassenLinear::StrassenLinear(int64_t in_features, int64_t out_features, bool b
 }
 
 void StrassenLinear::fold_ternary_scales() {
-  const TernaryCodes b = fold_codes("StrassenLinear", opt_, q_b_, *w_b_), c = fold_codes("StrassenLinear", opt_, q_c_, *w_c_);
-  ST_CHECK(b.scale > 0, "StrassenLinear: W_b quantizes to all zeros; nothing to fold");
-  w_b_->copy_(b.codes);
-  w_c_->copy_(c.codes);
-  if (bn_) {
-    scale_a_hat("StrassenLinear", *a_hat_, c.scale);
-    fold_into_bn(*bn_, b.scale, opt_.bn_eps);
-  } else {
-    scale_a_hat("StrassenLinear", *a_hat_, b.scale * c.scale);
-  }
+  fold_spn("StrassenLinear", opt_, q_b_, q_c_, *w_b_, *w_c_, *a_hat_, bn_.get());
 }
 
 Tensor StrassenLinear::forward(const Tensor& x) {

@@ -147,6 +147,21 @@ namespace {
 std::shared_ptr<Layer> load_teacher(const DistillConfig& d) {
   return load_trained_model(load_experiment_config(d.teacher_config), load_checkpoint(d.teacher_checkpoint));
 }
+// Cross-entropy, or with a teacher the distillation loss of strassennets.md §4:
+// (1−λ)·CE(y, z) + λ·T²·CE(softmax(z_t/T), softmax(z/T)). The teacher records no graph.
+Tensor training_loss(const Tensor& logits, const Batch& b, Layer* teacher, const DistillConfig& d) {
+  Tensor loss = cross_entropy(logits, b.labels);
+  if (!teacher) return loss;
+  Tensor teacher_logits;
+  {
+    NoGradGuard no_grad;
+    teacher_logits = (*teacher)(b.images);
+  }
+  const double t = d.temperature;
+  Tensor soft = soft_cross_entropy(logits, teacher_logits, static_cast<real>(t));
+  return add(mul_scalar(loss, static_cast<real>(1 - d.lambda)), mul_scalar(soft, static_cast<real>(d.lambda * t * t)));
+}
+
 }  // namespace
 
 TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt) {
@@ -313,17 +328,7 @@ TrainSummary run_training(const ExperimentConfig& c, const TrainRunOptions& opt)
                                  : schedule.lr(static_cast<double>(phase_epoch) + static_cast<double>(step) / steps);
         sgd.set_lr(lr);
         Tensor logits = (*model)(b.images);
-        Tensor loss = cross_entropy(logits, b.labels);
-        if (teacher) {
-          Tensor teacher_logits;
-          {
-            NoGradGuard no_grad;
-            teacher_logits = (*teacher)(b.images);
-          }
-          const double lambda = c.distill.lambda, t = c.distill.temperature;
-          Tensor soft = soft_cross_entropy(logits, teacher_logits, static_cast<real>(t));
-          loss = add(mul_scalar(loss, static_cast<real>(1 - lambda)), mul_scalar(soft, static_cast<real>(lambda * t * t)));
-        }
+        Tensor loss = training_loss(logits, b, teacher.get(), c.distill);
         sgd.zero_grad();
         loss.backward();
         if (ph.optim.clip_grad_norm > 0) clip_grad_norm(sgd.parameters(), ph.optim.clip_grad_norm);
