@@ -22,6 +22,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
   BatchNormOptions o;
   o.momentum = opt_.momentum;
   o.eps = opt_.eps;
+  o.relu = opt_.relu;
   return batch_norm(x, weight_ ? *weight_ : Tensor(), bias_ ? *bias_ : Tensor(), *running_mean_, *running_var_,
                     is_training(), o);
 }
@@ -30,7 +31,7 @@ std::string BatchNorm::describe() const {
   const char* affine = opt_.affine == BatchNormLayerOptions::Affine::Learnable  ? ""
                        : opt_.affine == BatchNormLayerOptions::Affine::FixedScale ? ", fixed scale"
                                                                                   : ", no affine";
-  return "BatchNorm(" + std::to_string(opt_.num_features) + affine + ")";
+  return "BatchNorm(" + std::to_string(opt_.num_features) + affine + (opt_.relu ? ", relu" : "") + ")";
 }
 
 }  // namespace st

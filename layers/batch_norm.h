@@ -1,7 +1,8 @@
 #pragma once
 // BatchNorm over channel axis 1 of [N, C] (1-D) or [N, C, H, W] (2-D) inputs.
 // Affine modes: learnable γ and β (parameters), fixed γ = 1 with learnable β (the StrassenNets
-// hidden-unit batch norm), or none. Running mean/var are buffers.
+// hidden-unit batch norm), or none. Running mean/var are buffers. With `relu` the layer computes
+// relu(BN(x)) in one fused op (the usual conv → BN → ReLU; same parameters and checkpoint keys).
 #include "core/ops/norm.h"
 #include "layers/layer.h"
 
@@ -12,6 +13,13 @@ struct BatchNormLayerOptions {
   real momentum = real(0.1);  // PyTorch convention (see core/ops/norm.h)
   real eps = real(1e-5);
   enum class Affine { Learnable, FixedScale, None } affine = Affine::Learnable;
+  bool relu = false;
+
+  BatchNormLayerOptions with_relu() const {
+    BatchNormLayerOptions o = *this;
+    o.relu = true;
+    return o;
+  }
 };
 
 class BatchNorm : public Layer {

@@ -20,16 +20,9 @@ Tensor ZeroPadShortcut::forward(const Tensor& x) {
   ST_CHECK(x.dim() == 4 && x.size(1) == in_,
            "ZeroPadShortcut(" << in_ << " -> " << out_ << "): input " << shape_str(x.shape()) << " is not [N, " << in_
                               << ", H, W]");
-  // A 1×1 average pool with stride s is exactly the subsample x[:, :, ::s, ::s], and its
-  // backward scatters the gradient back to those elements (zeros elsewhere).
-  Tensor h = stride_ == 1 ? x : avg_pool2d(x, Pool2dOptions::make(1, stride_));
-  if (out_ == in_) return h;
+  if (stride_ == 1 && out_ == in_) return x;
   const int64_t before = (out_ - in_) / 2, after = out_ - in_ - before;
-  std::vector<Tensor> parts;
-  if (before) parts.push_back(Tensor::zeros({h.size(0), before, h.size(2), h.size(3)}));
-  parts.push_back(h);
-  if (after) parts.push_back(Tensor::zeros({h.size(0), after, h.size(2), h.size(3)}));
-  return concat(parts, 1);
+  return subsample_pad_channels(x, stride_, before, after);
 }
 
 std::string ZeroPadShortcut::describe() const {
@@ -58,7 +51,7 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
     : in_(in_channels), out_(out_channels), stride_(stride) {
   ST_CHECK(shortcut == 'A' || shortcut == 'B', "BasicBlock: shortcut '" << shortcut << "' is not 'A' or 'B'");
   conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(in_channels, out_channels, 3, stride), gen));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}.with_relu()));
   conv2_ = register_module("conv2", make_conv(conv, "conv2", conv_options(out_channels, out_channels, 3, 1), gen));
   bn2_ = register_module("bn2", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
   if (stride != 1 || in_channels != out_channels) {
@@ -71,9 +64,9 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
   h = (*bn2_)((*conv2_)(h));
-  return relu(add(h, shortcut_ ? (*shortcut_)(x) : x));
+  return add_relu(h, shortcut_ ? (*shortcut_)(x) : x);
 }
 
 std::string BasicBlock::describe() const {
@@ -96,7 +89,7 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const Co
   n_ = (opt.depth - 2) / 6;
   const int64_t w = opt.base_width;
   conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(3, w, 3, 1), gen));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}.with_relu()));
   int64_t in = w;
   for (int s = 0; s < 3; ++s) {
     const int64_t out = w << s;
@@ -115,7 +108,7 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const Co
 Tensor ResNetCifar::forward(const Tensor& x) {
   ST_CHECK(x.dim() == 4 && x.size(1) == 3,
            "ResNetCifar: input " << shape_str(x.shape()) << " is not an image batch [N, 3, H, W]");
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
   for (auto& stage : stages_) h = (*stage)(h);
   return (*fc_)(global_avg_pool2d(h));
 }

@@ -14,7 +14,7 @@ ResNetImageNet::ResNetImageNet(const ResNetImageNetOptions& opt, Generator& gen,
   ST_CHECK(opt.num_classes > 0, "ResNetImageNet: num_classes " << opt.num_classes << " must be positive");
   const int64_t w = opt.base_width;
   conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(3, w, 7, 2), gen));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{w}.with_relu()));
   int64_t in = w;
   for (int s = 0; s < 4; ++s) {
     const int64_t out = w << s;
@@ -33,7 +33,7 @@ ResNetImageNet::ResNetImageNet(const ResNetImageNetOptions& opt, Generator& gen,
 Tensor ResNetImageNet::forward(const Tensor& x) {
   ST_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) >= 32 && x.size(3) >= 32,
            "ResNetImageNet: input " << shape_str(x.shape()) << " is not an image batch [N, 3, H, W] with H, W >= 32");
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
   h = max_pool2d(h, Pool2dOptions::make(3, 2, 1));
   for (auto& stage : stages_) h = (*stage)(h);
   return (*fc_)(global_avg_pool2d(h));

@@ -21,11 +21,11 @@ Vgg7::Vgg7(const Vgg7Options& opt, Generator& gen, const ConvFactory& conv, cons
     const int64_t out = widths_[i / 2];
     const std::string k = std::to_string(i + 1);
     convs_.push_back(register_module("conv" + k, make_conv(conv, "conv" + k, conv_options(in, out, 3, 1), gen)));
-    bns_.push_back(register_module("bn" + k, std::make_shared<BatchNorm>(BatchNormLayerOptions{out})));
+    bns_.push_back(register_module("bn" + k, std::make_shared<BatchNorm>(BatchNormLayerOptions{out}.with_relu())));
     in = out;
   }
   fc1_ = register_module("fc1", make_linear(fc, "fc1", LinearOptions{in * 4 * 4, widths_[3], false}, gen));
-  bns_.push_back(register_module("bn7", std::make_shared<BatchNorm>(BatchNormLayerOptions{widths_[3]})));
+  bns_.push_back(register_module("bn7", std::make_shared<BatchNorm>(BatchNormLayerOptions{widths_[3]}.with_relu())));
   fc2_ = register_module("fc2", make_linear(fc, "fc2", LinearOptions{widths_[3], opt.num_classes, true}, gen));
 }
 
@@ -34,10 +34,10 @@ Tensor Vgg7::forward(const Tensor& x) {
            "Vgg7: input " << shape_str(x.shape()) << " is not a CIFAR batch [N, 3, 32, 32]");
   Tensor h = x;
   for (int i = 0; i < 6; ++i) {
-    h = relu((*bns_[i])((*convs_[i])(h)));
+    h = (*bns_[i])((*convs_[i])(h));  // the batch norms apply the ReLU
     if (i % 2 == 1) h = max_pool2d(h, Pool2dOptions::make(2, 2));
   }
-  h = relu((*bns_[6])((*fc1_)(flatten(h, 1))));
+  h = (*bns_[6])((*fc1_)(flatten(h, 1)));
   return (*fc2_)(h);
 }
 

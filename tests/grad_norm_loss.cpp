@@ -36,6 +36,25 @@ TEST_CASE("gradcheck batch_norm evaluation", "[grad][norm]") {
                   {x});
 }
 
+TEST_CASE("gradcheck batch_norm with the fused ReLU", "[grad][norm]") {
+  // Distinct inputs spread over [-3, 3]: some outputs are clipped and some pass, and none sits
+  // within the finite-difference step of the kink.
+  BatchNormOptions fused;
+  fused.relu = true;
+  Tensor x = Tensor::empty({4, 2, 3});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = real((i * 7) % 24) / 4 - 3 + real(0.01) * (i % 5);
+  Tensor w = Tensor::from_vector({2}, {1.2, 0.8}), b = Tensor::from_vector({2}, {0.33, -0.21});
+  for (bool training : {true, false}) {
+    INFO((training ? "training" : "evaluation"));
+    Tensor rm = Tensor::from_vector({2}, {0.1, -0.2}), rv = Tensor::from_vector({2}, {1.5, 0.7});
+    check_gradients(
+        [rm, rv, training, fused](const std::vector<Tensor>& v) {
+          return batch_norm(v[0], v[1], v[2], rm, rv, training, fused);
+        },
+        {x, w, b});
+  }
+}
+
 TEST_CASE("gradcheck softmax and log_softmax", "[grad][loss]") {
   Tensor x = random_tensor({3, 4, 5}, 31, -3, 3);
   for (int64_t axis : {0, 1, -1}) {

@@ -1,4 +1,5 @@
-// Gradient checks: shape ops (reshape, permute, narrow, split, concat, stack) and matmul/linear.
+// Gradient checks: shape ops (reshape, permute, narrow, split, concat, stack, subsample_pad_channels)
+// and matmul/linear.
 #include "core/ops/shape_ops.h"
 #include "tests/gradcheck.h"
 
@@ -28,6 +29,13 @@ TEST_CASE("gradcheck shape ops", "[grad][shape]") {
   check_gradients([](const std::vector<Tensor>& v) { return concat({v[0], v[1], v[0]}, -1); }, {x, z});
   check_gradients([](const std::vector<Tensor>& v) { return stack({v[0], v[1]}, 2); }, {x, z});
   check_gradients([](const std::vector<Tensor>& v) { return squeeze(unsqueeze(v[0], 0), 0); }, {x});
+  // Odd sizes: the last sampled row and column are the input's last ones.
+  Tensor odd = random_tensor({2, 3, 5, 7}, 14);
+  for (int64_t stride : {1, 2, 3}) {
+    INFO("stride " << stride);
+    check_gradients([stride](const std::vector<Tensor>& v) { return subsample_pad_channels(v[0], stride, 2, 1); },
+                    {odd});
+  }
 }
 
 TEST_CASE("gradcheck matmul and linear", "[grad][linalg]") {

@@ -367,3 +367,37 @@ TEST_CASE("pool errors name the shapes", "[pool]") {
                     Catch::Contains("4-D") && Catch::Contains("[4, 8, 8]"));
   CHECK_THROWS_WITH(global_avg_pool2d(Tensor::zeros({4, 8})), Catch::Contains("[4, 8]"));
 }
+
+TEST_CASE("subsample_pad_channels equals a 1x1 strided average pool padded with zero channels", "[pool][shape]") {
+  const Tensor x = random({3, 4, 7, 6}, 61);
+  for (int64_t stride : {1, 2, 3}) {
+    INFO("stride " << stride);
+    const Tensor y = subsample_pad_channels(x, stride, 2, 3);
+    const Tensor pooled = avg_pool2d(x, Pool2dOptions::make(1, stride));
+    const int64_t h = pooled.size(2), w = pooled.size(3);
+    const Tensor expected = concat({Tensor::zeros({3, 2, h, w}), pooled, Tensor::zeros({3, 3, h, w})}, 1);
+    REQUIRE(y.shape() == expected.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == expected.data()[i]);
+  }
+  CHECK_THROWS_WITH(subsample_pad_channels(random({3, 4}, 1), 2, 1, 1), Catch::Contains("[3, 4]"));
+}
+
+TEST_CASE("add_relu equals relu(add) in value and gradient", "[elementwise]") {
+  Tensor a = random({5, 9, 11}, 62), b = random({5, 9, 11}, 63);
+  a.set_requires_grad(true);
+  b.set_requires_grad(true);
+  const Tensor dy = random({5, 9, 11}, 64);
+  sum(mul(add_relu(a, b), dy)).backward();
+  const Tensor ga = a.grad().clone(), gb = b.grad().clone();
+  a.zero_grad();
+  b.zero_grad();
+  const Tensor y = relu(add(a, b));
+  sum(mul(y, dy)).backward();
+  const Tensor fused = add_relu(a, b);
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    REQUIRE(fused.data()[i] == y.data()[i]);
+    REQUIRE(ga.data()[i] == a.grad().data()[i]);
+    REQUIRE(gb.data()[i] == b.grad().data()[i]);
+  }
+  CHECK_THROWS_WITH(add_relu(a, random({5, 9, 1}, 1)), Catch::Contains("[5, 9, 1]"));
+}

@@ -7,6 +7,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/kernels/norm.h"
 #include "core/ops.h"
 #include "core/rng.h"
 
@@ -271,4 +272,76 @@ TEST_CASE("dropout backward applies the same mask", "[dropout]") {
   Tensor y = dropout(x, 0.25, true, gen);
   y.backward(Tensor::ones({200}));
   for (int64_t i = 0; i < 200; ++i) CHECK(x.grad().data()[i] == Approx(y.data()[i] / 3));
+}
+
+TEST_CASE("batch_norm kernels match the naive reference loops", "[norm]") {
+  // S = 1 ([N, C] inputs), S smaller than a SIMD packet, and S longer than one float block (so
+  // the block sums are combined in double); a channel mean far from zero tests the two-pass
+  // variance. Both modes, with and without the fused ReLU, with and without γ/β.
+  for (const Shape& shape : {Shape{7, 5}, Shape{3, 4, 2, 3}, Shape{2, 3, 33, 35}}) {
+    for (bool training : {true, false})
+      for (bool relu : {false, true})
+        for (bool affine : {false, true}) {
+          INFO("input " << shape_str(shape) << (training ? " training" : " evaluation") << (relu ? " relu" : "")
+                        << (affine ? " affine" : ""));
+          const int64_t N = shape[0], C = shape[1], S = shape.size() > 2 ? shape[2] * shape[3] : 1;
+          Generator gen(5);
+          Tensor x = add(rand_uniform(shape, gen, -1, 1), Tensor::scalar(real(30)));
+          Tensor dy = rand_uniform(shape, gen, -1, 1);
+          Tensor gamma = rand_uniform({C}, gen, 0.5, 1.5), beta = rand_uniform({C}, gen, -1, 1);
+          const real* g = affine ? gamma.data() : nullptr;
+          const real* b = affine ? beta.data() : nullptr;
+          std::vector<real> mean(C, real(30)), var(C, real(0.3)), mean_ref = mean, var_ref = var;
+          std::vector<real> is(C), is_ref(C);
+          Tensor y = Tensor::empty(shape), y_ref = Tensor::empty(shape);
+          batch_norm_forward(x.data(), N, C, S, g, b, real(1e-5), training, relu, mean.data(), var.data(), is.data(),
+                             y.data());
+          batch_norm_forward_reference(x.data(), N, C, S, g, b, real(1e-5), training, relu, mean_ref.data(),
+                                       var_ref.data(), is_ref.data(), y_ref.data());
+          for (int64_t c = 0; c < C; ++c) {
+            CHECK(mean[c] == Approx(mean_ref[c]).epsilon(1e-6));
+            CHECK(var[c] == Approx(var_ref[c]).epsilon(1e-4));
+          }
+          for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == Approx(y_ref.data()[i]).margin(2e-4));
+
+          Tensor dx = Tensor::full(shape, real(0.5)), dx_ref = Tensor::full(shape, real(0.5));
+          std::vector<real> dg(C, 1), db(C, 1), dg_ref = dg, db_ref = db;
+          const real* relu_y = relu ? y_ref.data() : nullptr;
+          batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training, relu_y,
+                              dx.data(), dg.data(), db.data());
+          batch_norm_backward_reference(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training,
+                                        relu_y, dx_ref.data(), dg_ref.data(), db_ref.data());
+          for (int64_t c = 0; c < C; ++c) {
+            CHECK(dg[c] == Approx(dg_ref[c]).margin(1e-3));
+            CHECK(db[c] == Approx(db_ref[c]).margin(1e-3));
+          }
+          for (int64_t i = 0; i < dx.numel(); ++i) REQUIRE(dx.data()[i] == Approx(dx_ref.data()[i]).margin(1e-4));
+        }
+  }
+}
+
+TEST_CASE("batch_norm with the fused ReLU equals relu(batch_norm)", "[norm]") {
+  Generator gen(9);
+  Tensor x = rand_uniform({4, 3, 5, 5}, gen, -2, 2);
+  Tensor w = rand_uniform({3}, gen, 0.5, 1.5), b = rand_uniform({3}, gen, -1, 1);
+  x.set_requires_grad(true);
+  w.set_requires_grad(true);
+  b.set_requires_grad(true);
+  Tensor dy = rand_uniform({4, 3, 5, 5}, gen, -1, 1);
+  BatchNormOptions fused;
+  fused.relu = true;
+  Tensor y1 = batch_norm(x, w, b, Tensor(), Tensor(), true, fused);
+  sum(mul(y1, dy)).backward();
+  const Tensor gx1 = x.grad().clone(), gw1 = w.grad().clone(), gb1 = b.grad().clone();
+  x.zero_grad();
+  w.zero_grad();
+  b.zero_grad();
+  Tensor y2 = relu(batch_norm(x, w, b, Tensor(), Tensor(), true));
+  sum(mul(y2, dy)).backward();
+  for (int64_t i = 0; i < y1.numel(); ++i) REQUIRE(y1.data()[i] == Approx(y2.data()[i]).margin(1e-6));
+  for (int64_t i = 0; i < gx1.numel(); ++i) REQUIRE(gx1.data()[i] == Approx(x.grad().data()[i]).margin(1e-5));
+  for (int64_t c = 0; c < 3; ++c) {
+    CHECK(gw1.data()[c] == Approx(w.grad().data()[c]).margin(1e-5));
+    CHECK(gb1.data()[c] == Approx(b.grad().data()[c]).margin(1e-5));
+  }
 }

@@ -20,7 +20,7 @@ void check_channel_tensor(const Tensor& t, const char* what, int64_t C, const Te
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, const BatchNormOptions& opt) {
-  ProfileScope prof("batch_norm");
+  ProfileScope prof(opt.relu ? "batch_norm_relu" : "batch_norm");
   ST_CHECK(x.defined() && x.dim() >= 2,
            "batch_norm: expected an input [N, C] or [N, C, ...], got " << (x.defined() ? shape_str(x.shape()) : "undefined"));
   const int64_t N = x.size(0), C = x.size(1);
@@ -44,7 +44,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
   Tensor inv_std = Tensor::empty({C});
   Tensor out = Tensor::empty(x.shape());
   batch_norm_forward(x.data(), N, C, S, weight.defined() ? weight.data() : nullptr,
-                     bias.defined() ? bias.data() : nullptr, opt.eps, training, mean.data(), var.data(),
+                     bias.defined() ? bias.data() : nullptr, opt.eps, training, opt.relu, mean.data(), var.data(),
                      inv_std.data(), out.data());
 
   if (training && running_mean.defined()) {
@@ -63,14 +63,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
 
   if (!needs_graph({&x, &weight, &bias})) return out;
   // Saved: mean[C] and inv_std[C]; x and γ are read through the captured input handles (no copy:
-  // x̂ is recomputed per element in the backward instead of being stored).
-  record_node("batch_norm", {x, weight, bias}, {out},
-              [x, weight, bias, mean, inv_std, N, C, S, training](const std::vector<Tensor>& g) {
+  // x̂ is recomputed per element in the backward instead of being stored); with the fused ReLU,
+  // the output (its mask).
+  const Tensor relu_y = opt.relu ? out.detach() : Tensor();
+  record_node(opt.relu ? "batch_norm_relu" : "batch_norm", {x, weight, bias}, {out},
+              [x, weight, bias, mean, inv_std, relu_y, N, C, S, training](const std::vector<Tensor>& g) {
                 real* dx = x.requires_grad() ? grad_buffer(x).data() : nullptr;
                 real* dgamma = weight.requires_grad() ? grad_buffer(weight).data() : nullptr;
                 real* dbeta = bias.requires_grad() ? grad_buffer(bias).data() : nullptr;
                 batch_norm_backward(x.data(), g[0].data(), N, C, S, mean.data(), inv_std.data(),
-                                    weight.defined() ? weight.data() : nullptr, training, dx, dgamma, dbeta);
+                                    weight.defined() ? weight.data() : nullptr, training,
+                                    relu_y.defined() ? relu_y.data() : nullptr, dx, dgamma, dbeta);
               });
   return out;
 }

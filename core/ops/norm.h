@@ -9,6 +9,9 @@ struct BatchNormOptions {
   // (MXNet's "momentum 0.9" is momentum 0.1 here.)
   real momentum = real(0.1);
   real eps = real(1e-5);
+  // Apply max(·, 0) to the result, fused: relu(batch_norm(x)) in one op (one pass over the
+  // output, no intermediate tensor); the backward masks the gradient by output > 0, as relu's.
+  bool relu = false;
 };
 
 // training: normalises with the batch mean and (biased) variance over all axes but 1, and

@@ -224,6 +224,48 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
   return out;
 }
 
+Tensor subsample_pad_channels(const Tensor& x, int64_t stride, int64_t before, int64_t after) {
+  ProfileScope prof("subsample_pad_channels");
+  ST_CHECK(x.defined() && x.dim() == 4, "subsample_pad_channels: expected an input [N, C, H, W], got "
+                                            << (x.defined() ? shape_str(x.shape()) : "undefined"));
+  ST_CHECK(stride >= 1 && before >= 0 && after >= 0, "subsample_pad_channels: stride " << stride << ", padding "
+                                                         << before << "/" << after << " (input "
+                                                         << shape_str(x.shape()) << ")");
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t Co = before + C + after, Ho = (H + stride - 1) / stride, Wo = (W + stride - 1) / stride;
+  Tensor out = Tensor::empty({N, Co, Ho, Wo});
+  const int64_t plane = Ho * Wo;
+  // One output plane per iteration: forward, a zero plane or the strided samples of an input
+  // plane; backward, the plane's gradient added onto the sampled positions of dx.
+  const auto planes = [=](const real* src, real* dst, bool forward) {
+    parallel_for(N * Co, std::max<int64_t>(1, 32768 / std::max<int64_t>(plane, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t p = b; p < e; ++p) {
+        const int64_t n = p / Co, c = p % Co - before;
+        if (c < 0 || c >= C) {
+          if (forward) std::fill(dst + p * plane, dst + (p + 1) * plane, real(0));
+          continue;
+        }
+        if (forward) {
+          const real* xp = src + (n * C + c) * H * W;
+          real* o = dst + p * plane;
+          for (int64_t i = 0; i < Ho; ++i)
+            for (int64_t j = 0; j < Wo; ++j) o[i * Wo + j] = xp[i * stride * W + j * stride];
+        } else {
+          const real* gp = src + p * plane;
+          real* dxp = dst + (n * C + c) * H * W;
+          for (int64_t i = 0; i < Ho; ++i)
+            for (int64_t j = 0; j < Wo; ++j) dxp[i * stride * W + j * stride] += gp[i * Wo + j];
+        }
+      }
+    });
+  };
+  planes(x.data(), out.data(), true);
+  if (!needs_graph({&x})) return out;
+  record_node("subsample_pad_channels", {x}, {out},
+              [x, planes](const std::vector<Tensor>& g) { planes(g[0].data(), grad_buffer(x).data(), false); });
+  return out;
+}
+
 Tensor stack(const std::vector<Tensor>& tensors, int64_t axis) {
   ST_CHECK(!tensors.empty(), "stack: no tensors given");
   std::vector<Tensor> expanded;

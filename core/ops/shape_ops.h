@@ -27,6 +27,11 @@ Tensor select(const Tensor& a, int64_t axis, int64_t index);
 std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& sizes, int64_t axis);
 // Joins tensors along `axis`; every other extent must match (the error names the shapes).
 Tensor concat(const std::vector<Tensor>& tensors, int64_t axis);
+// The option-A ResNet shortcut in one pass: x [N, C, H, W] subsampled with `stride` and padded
+// with zero channels, y [N, before + C + after, ceil(H / stride), ceil(W / stride)] with
+//   y[n, before + c, i, j] = x[n, c, i * stride, j * stride]   and zeros in the added channels.
+// The backward gathers the gradient of the middle channels back onto the sampled positions.
+Tensor subsample_pad_channels(const Tensor& x, int64_t stride, int64_t before, int64_t after);
 // Joins tensors of one shape along a new axis.
 Tensor stack(const std::vector<Tensor>& tensors, int64_t axis = 0);
 
