@@ -66,7 +66,7 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 Tensor BasicBlock::forward(const Tensor& x) {
   Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
   h = (*bn2_)((*conv2_)(h));
-  return add_relu(h, shortcut_ ? (*shortcut_)(x) : x);
+  return relu(add(h, shortcut_ ? (*shortcut_)(x) : x));
 }
 
 std::string BasicBlock::describe() const {

@@ -9,11 +9,13 @@ using namespace st;
 
 TEST_CASE("gemm matches the naive reference for every transpose combination", "[linalg]") {
   Generator gen(3);
-  for (auto [M, N, K] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {7, 5, 3}, {64, 33, 129}}) {
+  // The last two are large enough for Eigen to run threaded.
+  for (auto [M, N, K] :
+       std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {7, 5, 3}, {64, 33, 129}, {33, 131, 71}}) {
     Tensor A = rand_uniform({M * K}, gen, -1, 1), B = rand_uniform({K * N}, gen, -1, 1);
     for (bool ta : {false, true})
       for (bool tb : {false, true})
-        for (real beta : {real(0), real(1)}) {
+        for (real beta : {real(0), real(1), real(0.5)}) {
           Tensor C1 = rand_uniform({M * N}, gen, -1, 1), C2 = C1.clone();
           gemm(ta, tb, M, N, K, A.data(), B.data(), beta, C1.data());
           gemm_reference(ta, tb, M, N, K, A.data(), B.data(), beta, C2.data());

@@ -18,7 +18,8 @@
 // registers (Eigen's packet primitives: AVX-512, AVX or SSE as compiled). The input gradient of a stride-1 conv is the
 // forward conv of dy with the flipped kernel (run by the same tiles); for other strides its
 // columns w_g^T · dy_g go, a panel at a time, into the adjoint of S and are folded onto dx. The
-// weight gradient is a GEMM of depth P over S and dy transposed.
+// weight gradient is a GEMM of depth P over S and dy transposed, or, for long rows and few
+// output channels, register tiles of dot products between rows of dy and runs of S.
 //
 // Threading: the batch is split over OpenMP threads in static contiguous chunks (a batch smaller
 // than the thread count is split further, by positions); each thread keeps its buffers between

@@ -182,33 +182,6 @@ Tensor relu(const Tensor& a) {
                [](const auto&, const auto& y, const auto& g) { return (y > real(0)).select(g, real(0)); });
 }
 
-Tensor add_relu(const Tensor& a, const Tensor& b) {
-  ProfileScope prof("add_relu");
-  ST_CHECK(a.shape() == b.shape(),
-           "add_relu: shapes " << shape_str(a.shape()) << " and " << shape_str(b.shape()) << " differ");
-  Tensor out = Tensor::empty(a.shape());
-  const real *pa = a.data(), *pb = b.data();
-  real* po = out.data();
-  parallel_for(out.numel(), kGrain, [&](int64_t s, int64_t e) {
-    ArrayMap(po + s, e - s) = (ConstArrayMap(pa + s, e - s) + ConstArrayMap(pb + s, e - s)).max(real(0));
-  });
-  if (!needs_graph({&a, &b})) return out;
-  Tensor sy = out.detach();
-  record_node("add_relu", {a, b}, {out}, [a, b, sy](const std::vector<Tensor>& g) {
-    // The masked gradient goes to a new tensor that the inputs' gradient slots can adopt
-    // (accumulate_grad) instead of being added into zero-filled buffers; b gets its own copy.
-    Tensor masked = Tensor::empty(sy.shape());
-    const real *pg = g[0].data(), *py = sy.data();
-    real* pm = masked.data();
-    parallel_for(sy.numel(), kGrain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) pm[i] = py[i] > 0 ? pg[i] : real(0);
-    });
-    if (b.requires_grad()) accumulate_grad(b, a.requires_grad() ? masked.clone() : masked);
-    if (a.requires_grad()) accumulate_grad(a, masked);
-  });
-  return out;
-}
-
 Tensor tanh(const Tensor& a) {
   return unary("tanh", a, [](const auto& x) { return x.tanh(); },
                [](const auto&, const auto& y, const auto& g) { return g * (real(1) - y.square()); });

@@ -24,9 +24,6 @@ Tensor square(const Tensor& a);
 Tensor abs(const Tensor& a);  // gradient sign(a), 0 at 0
 
 Tensor relu(const Tensor& a);
-// relu(a + b) for a and b of one shape, fused (the residual join of a ResNet block): one pass and
-// one tensor instead of two; both gradients are the incoming one masked by output > 0.
-Tensor add_relu(const Tensor& a, const Tensor& b);
 Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 // min(max(a, low), high); the gradient passes where low <= a <= high.
