@@ -11,8 +11,10 @@
 #include "layers/linear.h"
 #include "layers/strassen.h"
 #include "models/factory.h"
+#include "tests/module_tensor.h"
 
 using namespace st;
+using st::test::module_tensor;
 
 namespace {
 
@@ -20,15 +22,6 @@ struct Ops {
   int64_t mults = 0, adds = 0;
   int64_t adds_nonzero = 0;  // the additions of non-zero ternary entries only
 };
-
-Tensor find(Module& m, const std::string& name) {
-  for (auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  for (auto& [n, t] : m.named_buffers())
-    if (n == name) return t;
-  FAIL("no tensor " << name);
-  return Tensor();
-}
 
 void fill_uniform(Tensor t, Generator& gen, double lo, double hi) {
   Tensor u = rand_uniform(t.shape(), gen, lo, hi);
@@ -124,13 +117,13 @@ struct HiddenFold {
 };
 HiddenFold fold_hidden(Module& layer, int64_t r, double alpha_b, bool bn, double eps) {
   HiddenFold f;
-  const std::vector<double> a = values(find(layer, "a_hat"));
+  const std::vector<double> a = values(module_tensor(layer, "a_hat"));
   for (int64_t j = 0; j < r; ++j) {
     double sc = alpha_b * a[j], sh = 0;
     if (bn) {
-      const double mu = find(layer, "hidden_bn.running_mean").data()[j];
-      const double sigma = std::sqrt(find(layer, "hidden_bn.running_var").data()[j] + eps);
-      const double beta = find(layer, "hidden_bn.bias").data()[j];
+      const double mu = module_tensor(layer, "hidden_bn.running_mean").data()[j];
+      const double sigma = std::sqrt(module_tensor(layer, "hidden_bn.running_var").data()[j] + eps);
+      const double beta = module_tensor(layer, "hidden_bn.bias").data()[j];
       sc /= sigma;
       sh = a[j] * (beta - mu / sigma);
     }
@@ -141,11 +134,11 @@ HiddenFold fold_hidden(Module& layer, int64_t r, double alpha_b, bool bn, double
 }
 
 void randomize_hidden(Module& layer, Generator& gen, bool bn) {
-  fill_uniform(find(layer, "a_hat"), gen, 0.5, 2.0);
+  fill_uniform(module_tensor(layer, "a_hat"), gen, 0.5, 2.0);
   if (!bn) return;
-  fill_uniform(find(layer, "hidden_bn.bias"), gen, -0.5, 0.5);
-  fill_uniform(find(layer, "hidden_bn.running_mean"), gen, -0.5, 0.5);
-  fill_uniform(find(layer, "hidden_bn.running_var"), gen, 0.5, 2.0);
+  fill_uniform(module_tensor(layer, "hidden_bn.bias"), gen, -0.5, 0.5);
+  fill_uniform(module_tensor(layer, "hidden_bn.running_mean"), gen, -0.5, 0.5);
+  fill_uniform(module_tensor(layer, "hidden_bn.running_var"), gen, 0.5, 2.0);
 }
 
 // StrassenConv2d in ternary mode (eval): W_b convolution with additions only, one multiplication
@@ -158,10 +151,10 @@ std::vector<double> ref_strassen_conv(StrassenConv2d& layer, const Tensor& x, Ge
   const int64_t r = so.hidden, p = so.out_patch, g = so.groups, s = o.stride, k = o.kernel_h, q = o.padding;
   const int64_t C = o.in_channels, CO = o.out_channels, H = x.size(2), W = x.size(3);
   const real alpha_b = real(0.5), alpha_c = real(0.25);
-  const std::vector<int> qb = set_ternary(find(layer, "w_b"), gen, alpha_b);
-  const std::vector<int> qc = set_ternary(find(layer, "w_c"), gen, alpha_c);
+  const std::vector<int> qb = set_ternary(module_tensor(layer, "w_b"), gen, alpha_b);
+  const std::vector<int> qc = set_ternary(module_tensor(layer, "w_c"), gen, alpha_c);
   randomize_hidden(layer, gen, true);
-  if (o.bias) fill_uniform(find(layer, "bias"), gen, -1, 1);
+  if (o.bias) fill_uniform(module_tensor(layer, "bias"), gen, -1, 1);
   // Geometry (strassennets.md §2), per axis.
   const int64_t K = (p - 1) * s + k, S = p * s;
   const int64_t eh = ((H % S) + 1) / 2, ew = ((W % S) + 1) / 2;
@@ -188,7 +181,7 @@ std::vector<double> ref_strassen_conv(StrassenConv2d& layer, const Tensor& x, Ge
   std::vector<double> c0(static_cast<size_t>(CO * p * p));
   for (int64_t co = 0; co < CO; ++co)
     for (int64_t a = 0; a < p * p; ++a) {
-      double c = o.bias ? find(layer, "bias").data()[co] / alpha_c : 0.0;
+      double c = o.bias ? module_tensor(layer, "bias").data()[co] / alpha_c : 0.0;
       for (int64_t j = 0; j < r; ++j) c += qc[(j * CO + co) * p * p + a] * f.shift[j];
       c0[co * p * p + a] = c;
     }
@@ -211,10 +204,10 @@ std::vector<double> ref_strassen_conv(StrassenConv2d& layer, const Tensor& x, Ge
 std::vector<double> ref_strassen_linear(StrassenLinear& layer, const Tensor& x, Generator& gen, bool bn, Ops* n) {
   const int64_t in = layer.in_features(), out_f = layer.out_features(), r = layer.options().hidden;
   const real alpha_b = real(0.5), alpha_c = real(0.25);
-  const std::vector<int> qb = set_ternary(find(layer, "w_b"), gen, alpha_b);
-  const std::vector<int> qc = set_ternary(find(layer, "w_c"), gen, alpha_c);
+  const std::vector<int> qb = set_ternary(module_tensor(layer, "w_b"), gen, alpha_b);
+  const std::vector<int> qc = set_ternary(module_tensor(layer, "w_c"), gen, alpha_c);
   randomize_hidden(layer, gen, bn);
-  if (layer.has_bias()) fill_uniform(find(layer, "bias"), gen, -1, 1);
+  if (layer.has_bias()) fill_uniform(module_tensor(layer, "bias"), gen, -1, 1);
   const HiddenFold f = fold_hidden(layer, r, alpha_b, bn, layer.options().bn_eps);
   std::vector<double> h(static_cast<size_t>(r));
   for (int64_t j = 0; j < r; ++j) {
@@ -225,13 +218,21 @@ std::vector<double> ref_strassen_linear(StrassenLinear& layer, const Tensor& x, 
   }
   std::vector<double> out;
   for (int64_t o = 0; o < out_f; ++o) {
-    double acc = layer.has_bias() ? find(layer, "bias").data()[o] / alpha_c : 0.0;  // weight-only constant
+    // The weight-only constant.
+    double acc = layer.has_bias() ? module_tensor(layer, "bias").data()[o] / alpha_c : 0.0;
     for (int64_t j = 0; j < r; ++j) acc += qc[o * r + j] * f.shift[j];
     for (int64_t j = 0; j < r; ++j) acc = tern_add(acc, qc[o * r + j], h[j], n);
     out.push_back(alpha_c * acc);
     n->mults++;
   }
   return out;
+}
+
+// The analytic counts of a layer equal those its counted reference forward executed.
+void check_counts_match(const LayerCount& lc, const Ops& n) {
+  CHECK(lc.mults == n.mults);
+  CHECK(lc.adds == n.adds);
+  CHECK(lc.adds_nonzero == n.adds_nonzero);
 }
 
 // The one counted row of a single-layer model.
@@ -287,9 +288,7 @@ TEST_CASE("count: naive reference forwards execute exactly the counted operation
       Ops n;
       check_close(ref_conv(layer, x, &n), layer(x));
       const LayerCount lc = count_one(layer, x.shape());
-      CHECK(lc.mults == n.mults);
-      CHECK(lc.adds == n.adds);
-      CHECK(lc.adds_nonzero == n.adds_nonzero);
+      check_counts_match(lc, n);
       CHECK(lc.params == layer.num_parameters());
       CHECK(lc.bits == 32 * layer.num_parameters());
     }
@@ -300,9 +299,7 @@ TEST_CASE("count: naive reference forwards execute exactly the counted operation
     Ops n;
     check_close(ref_linear(layer, x, &n), layer(x));
     const LayerCount lc = count_one(layer, x.shape());
-    CHECK(lc.mults == n.mults);
-    CHECK(lc.adds == n.adds);
-    CHECK(lc.adds_nonzero == n.adds_nonzero);
+    check_counts_match(lc, n);
     CHECK(n.mults == 13 * 7);
   }
   SECTION("StrassenConv2d, ternary") {
@@ -330,9 +327,7 @@ TEST_CASE("count: naive reference forwards execute exactly the counted operation
       const std::vector<double> ref = ref_strassen_conv(layer, x, gen, &n);  // sets the weights first
       check_close(ref, layer(x));
       const LayerCount lc = count_one(layer, x.shape());
-      CHECK(lc.mults == n.mults);
-      CHECK(lc.adds == n.adds);
-      CHECK(lc.adds_nonzero == n.adds_nonzero);
+      check_counts_match(lc, n);
       CHECK(n.adds_nonzero < n.adds);  // about a third of the codes are zero
       // Model size: W_b and W_c at 2 bits; ã, hidden β, bias at 32; the dense weight unused.
       const int64_t K = (c.p - 1) * c.o.stride + c.o.kernel_h;
@@ -356,9 +351,7 @@ TEST_CASE("count: naive reference forwards execute exactly the counted operation
       const std::vector<double> ref = ref_strassen_linear(layer, x, gen, bn, &n);  // sets the weights first
       check_close(ref, layer(x));
       const LayerCount lc = count_one(layer, x.shape());
-      CHECK(lc.mults == n.mults);
-      CHECK(lc.adds == n.adds);
-      CHECK(lc.adds_nonzero == n.adds_nonzero);
+      check_counts_match(lc, n);
       CHECK(n.adds_nonzero < n.adds);  // about a third of the codes are zero
       CHECK(n.mults == 9 + 7);
       CHECK(lc.ternary_params == 9 * 13 + 7 * 9);

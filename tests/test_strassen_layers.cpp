@@ -3,8 +3,10 @@
 
 #include "core/ops.h"
 #include "layers/strassen.h"
+#include "tests/module_tensor.h"
 
 using namespace st;
+using st::test::module_tensor;
 
 namespace {
 Conv2dLayerOptions conv_opts(int64_t in, int64_t out, int64_t stride, bool bias = false) {
@@ -16,12 +18,6 @@ StrassenOptions spn(int64_t r, int64_t p, int64_t g, StrassenMode mode = Strasse
   StrassenOptions o;
   o.hidden = r, o.out_patch = p, o.groups = g, o.mode = mode;
   return o;
-}
-Tensor param(Module& m, const std::string& name) {
-  for (auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  FAIL("no parameter " << name);
-  return Tensor();
 }
 }  // namespace
 
@@ -45,16 +41,16 @@ TEST_CASE("StrassenConv2d output matches the original layer's shape", "[strassen
 TEST_CASE("Dense mode is the plain convolution with the layer's weight", "[strassen]") {
   Generator gen(2);
   StrassenConv2d layer(conv_opts(3, 5, 2, true), spn(5, 1, 1, StrassenMode::Dense), gen);
-  param(layer, "bias").copy_(rand_normal({5}, gen));
+  module_tensor(layer, "bias").copy_(rand_normal({5}, gen));
   Tensor x = rand_normal({2, 3, 9, 9}, gen);
-  Tensor expected = conv2d(x, param(layer, "weight"), param(layer, "bias"), Conv2dOptions::make(2, 1));
+  Tensor expected = conv2d(x, module_tensor(layer, "weight"), module_tensor(layer, "bias"), Conv2dOptions::make(2, 1));
   CHECK(layer(x).to_vector() == expected.to_vector());
 }
 
 TEST_CASE("a_hat is clipped to [0, 100] before each forward", "[strassen]") {
   Generator gen(3);
   StrassenConv2d layer(conv_opts(2, 3, 1), spn(4, 1, 1), gen);
-  Tensor a = param(layer, "a_hat");
+  Tensor a = module_tensor(layer, "a_hat");
   a.copy_(Tensor::from_vector({4}, {-5, 0.5f, 200, 7}));
   layer(rand_normal({2, 2, 5, 5}, gen));
   CHECK(a.to_vector() == std::vector<real>{0, 0.5f, 100, 7});
@@ -64,17 +60,17 @@ TEST_CASE("frozen ternary mode trains only a_hat, the hidden BN and the bias", "
   Generator gen(4);
   StrassenConv2d layer(conv_opts(3, 4, 1, true), spn(6, 2, 1, StrassenMode::TernaryFrozen), gen);
   sum(square(layer(rand_normal({2, 3, 8, 8}, gen)))).backward();
-  CHECK_FALSE(param(layer, "w_b").grad().defined());
-  CHECK_FALSE(param(layer, "w_c").grad().defined());
-  CHECK_FALSE(param(layer, "weight").grad().defined());
-  CHECK(param(layer, "a_hat").grad().defined());
-  CHECK(param(layer, "hidden_bn.bias").grad().defined());
-  CHECK(param(layer, "bias").grad().defined());
+  CHECK_FALSE(module_tensor(layer, "w_b").grad().defined());
+  CHECK_FALSE(module_tensor(layer, "w_c").grad().defined());
+  CHECK_FALSE(module_tensor(layer, "weight").grad().defined());
+  CHECK(module_tensor(layer, "a_hat").grad().defined());
+  CHECK(module_tensor(layer, "hidden_bn.bias").grad().defined());
+  CHECK(module_tensor(layer, "bias").grad().defined());
   layer.zero_grad();
   layer.set_mode(StrassenMode::SpnTernary);
   sum(square(layer(rand_normal({2, 3, 8, 8}, gen)))).backward();
-  CHECK(param(layer, "w_b").grad().defined());
-  CHECK(param(layer, "w_c").grad().defined());
+  CHECK(module_tensor(layer, "w_b").grad().defined());
+  CHECK(module_tensor(layer, "w_c").grad().defined());
 }
 
 TEST_CASE("StrassenLinear shapes, modes and errors", "[strassen]") {
@@ -83,7 +79,7 @@ TEST_CASE("StrassenLinear shapes, modes and errors", "[strassen]") {
   Tensor x = rand_normal({4, 10}, gen);
   CHECK(layer(x).shape() == Shape{4, 7});
   layer.set_mode(StrassenMode::Dense);
-  CHECK(layer(x).to_vector() == linear(x, param(layer, "weight"), param(layer, "bias")).to_vector());
+  CHECK(layer(x).to_vector() == linear(x, module_tensor(layer, "weight"), module_tensor(layer, "bias")).to_vector());
   layer.set_mode(StrassenMode::SpnTernary);
   CHECK_THROWS_WITH(layer(rand_normal({2, 3, 10}, gen)), Catch::Contains("[2, 3, 10]"));
   StrassenOptions no_bn = spn(12, 1, 1);

@@ -11,18 +11,12 @@
 #include "layers/ternary_conv.h"
 #include "layers/ternary_linear.h"
 #include "models/factory.h"
+#include "tests/module_tensor.h"
 
 using namespace st;
+using st::test::module_tensor;
 
 namespace {
-Tensor named(Module& m, const std::string& name) {
-  for (auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  for (auto& [n, t] : m.named_buffers())
-    if (n == name) return t;
-  FAIL("no tensor " << name);
-  return Tensor();
-}
 void require_ternary_codes(const Tensor& t) {
   int64_t nonzero = 0;
   for (int64_t i = 0; i < t.numel(); ++i) {
@@ -61,16 +55,16 @@ TEST_CASE("folding the TWN scales: W_b and W_c become {-1, 0, 1}, evaluation out
       StrassenOptions o;
       o.hidden = 8, o.out_patch = p, o.groups = 2, o.mode = mode;
       StrassenConv2d layer(c, o, gen);
-      named(layer, "a_hat").copy_(rand_uniform({8}, gen, 0.2, 3));
-      named(layer, "hidden_bn.bias").copy_(rand_uniform({8}, gen, -1, 1));
+      module_tensor(layer, "a_hat").copy_(rand_uniform({8}, gen, 0.2, 3));
+      module_tensor(layer, "hidden_bn.bias").copy_(rand_uniform({8}, gen, -1, 1));
       warm_up(layer, {3, 4, 9, 7}, 61);
       Generator xg(62);
       const Tensor x = rand_normal({2, 4, 9, 7}, xg);
       NoGradGuard no_grad;
       const Tensor before = layer(x);
       layer.fold_ternary_scales();
-      require_ternary_codes(named(layer, "w_b"));
-      require_ternary_codes(named(layer, "w_c"));
+      require_ternary_codes(module_tensor(layer, "w_b"));
+      require_ternary_codes(module_tensor(layer, "w_c"));
       const Tensor after = layer(x);
       CHECK(max_rel_diff(before, after) < 1e-5);
     }
@@ -81,15 +75,15 @@ TEST_CASE("folding the TWN scales: W_b and W_c become {-1, 0, 1}, evaluation out
     StrassenOptions o;
     o.hidden = 7, o.hidden_bn = bn, o.mode = StrassenMode::SpnTernary;
     StrassenLinear layer(5, 3, true, o, gen);
-    named(layer, "a_hat").copy_(rand_uniform({7}, gen, 0.2, 3));
+    module_tensor(layer, "a_hat").copy_(rand_uniform({7}, gen, 0.2, 3));
     warm_up(layer, {16, 5}, 64);
     Generator xg(65);
     const Tensor x = rand_normal({4, 5}, xg);
     NoGradGuard no_grad;
     const Tensor before = layer(x);
     layer.fold_ternary_scales();
-    require_ternary_codes(named(layer, "w_b"));
-    require_ternary_codes(named(layer, "w_c"));
+    require_ternary_codes(module_tensor(layer, "w_b"));
+    require_ternary_codes(module_tensor(layer, "w_c"));
     CHECK(max_rel_diff(before, layer(x)) < 1e-5);
   }
 }
@@ -138,15 +132,16 @@ TEST_CASE("TernaryConv2d: the forward uses the TWN / TTQ ternary weight; the fac
     TernaryQuantizerOptions q;
     q.rule = TernaryRule::Ttq;
     TernaryConv2d layer(c, q, gen);
-    CHECK(named(layer, "weight_ttq_ready").data()[0] == 0);
+    CHECK(module_tensor(layer, "weight_ttq_ready").data()[0] == 0);
     layer(x);
     // Initialised to TWN's α of the weight, then learned separately.
     const real alpha = ternary_codes_twn(layer.weight()).scale;
-    CHECK(named(layer, "weight_pos").data()[0] == Approx(alpha));
-    CHECK(named(layer, "weight_ttq_ready").data()[0] == 1);
-    named(layer, "weight_pos").data()[0] = 0.3f;
-    named(layer, "weight_neg").data()[0] = 0.7f;
-    const Tensor q_w = ternarize_ttq(layer.weight(), named(layer, "weight_pos"), named(layer, "weight_neg"));
+    CHECK(module_tensor(layer, "weight_pos").data()[0] == Approx(alpha));
+    CHECK(module_tensor(layer, "weight_ttq_ready").data()[0] == 1);
+    module_tensor(layer, "weight_pos").data()[0] = 0.3f;
+    module_tensor(layer, "weight_neg").data()[0] = 0.7f;
+    const Tensor q_w =
+        ternarize_ttq(layer.weight(), module_tensor(layer, "weight_pos"), module_tensor(layer, "weight_neg"));
     std::set<real> values(q_w.data(), q_w.data() + q_w.numel());
     CHECK(values == std::set<real>{-0.7f, 0.0f, 0.3f});
     CHECK(max_rel_diff(layer(x), conv2d(x, q_w, Tensor(), Conv2dOptions::make(1, 1, 1))) == 0);

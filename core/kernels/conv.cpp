@@ -266,23 +266,20 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
   });
 }
 
-// dw += conv2d weight gradient as dot products along the positions: dw_g[co][k] = Σ_p dy_g[co][p] ·
-// col_g[k][p], where both rows are contiguous (a row of dy and a run of S). A register tile holds
-// kDotCo × kDotK packet accumulators; both operands are read in packets (no broadcasts), so the
-// FMAs are not starved by loads as in the broadcast tile when Co is small; the packets are summed
-// horizontally once per tile and image. Rows past Co or K read a zero row, their sums dropped.
-// Threading as in conv2d_backward_weight: per-thread accumulators added in thread order.
-constexpr int kDotCo = 4, kDotK = 4;
-
-void backward_weight_by_dots(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
-  using namespace Eigen::internal;
-  const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
-  const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
-  const int64_t acc_size = G * Co * K;
+// The driver both weight-gradient kernels share. Work items are (image, part), a part being a
+// contiguous range of the image's positions (the depth of the reduction), split over the threads
+// in static chunks. Each thread zeroes its own accumulator of acc_size elements and keeps S, the
+// shifted image of its current image, followed by a zero run of P elements (rows of a padded
+// block read it; their sums are never used). For each non-empty item it calls
+//   item(acc, S, zero_row, n, p_begin, p_end);
+// then add(acc) runs for every thread's accumulator in thread order, so the result is fixed for
+// a given thread count.
+template <class Item, class Add>
+void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_size, Item&& item, Add&& add) {
+  const int64_t P = g.out_plane(), x_image = g.in_channels * g.in_plane();
   const PatchGeometry patch = g.patch();
   const int64_t s_size = ShiftedLayout(patch).size(g.kernel_w);
-  const std::vector<int64_t> off = shifted_offsets(g);
-  const double flops = 2.0 * g.batch * g.out_channels * P * K;
+  const double flops = 2.0 * g.batch * g.out_channels * P * g.patch_size();
   std::vector<real*> accs(std::max(1, omp_get_max_threads()), nullptr);
   const int64_t splits = image_splits(g.batch, (P + kPanel - 1) / kPanel);
   const int used = for_each_chunk(g.batch * splits, flops, [&](int t, int64_t begin, int64_t end) {
@@ -292,49 +289,68 @@ void backward_weight_by_dots(const Conv2dGeometry& g, const real* x, const real*
     real* S = scratch(0, s_size + P);
     std::fill(S + s_size, S + s_size + P, real(0));
     const real* zero_row = S + s_size;
-    int64_t built = -1;
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / splits, part = item % splits;
+    int64_t built = -1;  // the image whose shifted image S holds
+    for (int64_t it = begin; it < end; ++it) {
+      const int64_t n = it / splits, part = it % splits;
       const int64_t p_begin = part * P / splits, p_end = (part + 1) * P / splits;
       if (p_begin == p_end) continue;
       if (built != n) shifted_image(patch, x + n * x_image, S);
       built = n;
-      const int64_t vec_end = p_begin + (p_end - p_begin) / kPacket * kPacket;
-      for (int64_t gi = 0; gi < G; ++gi)
-        for (int64_t c0 = 0; c0 < Co; c0 += kDotCo)
-          for (int64_t k0 = 0; k0 < K; k0 += kDotK) {
-            const real* dr[kDotCo];
-            const real* cr[kDotK];
-            for (int i = 0; i < kDotCo; ++i)
-              dr[i] = c0 + i < Co ? dy + n * y_image + (gi * Co + c0 + i) * P : zero_row - p_begin;
-            for (int j = 0; j < kDotK; ++j) cr[j] = k0 + j < K ? S + off[gi * K + k0 + j] : zero_row - p_begin;
-            Packet a[kDotCo][kDotK];
-#pragma GCC unroll 4
-            for (int i = 0; i < kDotCo; ++i)
-#pragma GCC unroll 4
-              for (int j = 0; j < kDotK; ++j) a[i][j] = pset1<Packet>(real(0));
-            for (int64_t p = p_begin; p < vec_end; p += kPacket) {
-              Packet dv[kDotCo], cv[kDotK];
-#pragma GCC unroll 4
-              for (int i = 0; i < kDotCo; ++i) dv[i] = ploadu<Packet>(dr[i] + p);
-#pragma GCC unroll 4
-              for (int j = 0; j < kDotK; ++j) cv[j] = ploadu<Packet>(cr[j] + p);
-#pragma GCC unroll 4
-              for (int i = 0; i < kDotCo; ++i)
-#pragma GCC unroll 4
-                for (int j = 0; j < kDotK; ++j) a[i][j] = pmadd(dv[i], cv[j], a[i][j]);
-            }
-            for (int i = 0; i < kDotCo && c0 + i < Co; ++i)
-              for (int j = 0; j < kDotK && k0 + j < K; ++j) {
-                real sum = predux(a[i][j]);
-                for (int64_t p = vec_end; p < p_end; ++p) sum += dr[i][p] * cr[j][p];
-                acc[(gi * Co + c0 + i) * K + k0 + j] += sum;
-              }
-          }
+      item(acc, static_cast<const real*>(S), zero_row, n, p_begin, p_end);
     }
   });
-  for (int t = 0; t < used; ++t)
-    for (int64_t i = 0; i < acc_size; ++i) dw[i] += accs[t][i];
+  for (int t = 0; t < used; ++t) add(static_cast<const real*>(accs[t]));
+}
+
+// dw += conv2d weight gradient as dot products along the positions: dw_g[co][k] = Σ_p dy_g[co][p] ·
+// col_g[k][p], where both rows are contiguous (a row of dy and a run of S). A register tile holds
+// kDotCo × kDotK packet accumulators; both operands are read in packets (no broadcasts), so the
+// FMAs are not starved by loads as in the broadcast tile when Co is small; the packets are summed
+// horizontally once per tile and image. Rows past Co or K read a zero row, their sums dropped.
+constexpr int kDotCo = 4, kDotK = 4;
+
+void backward_weight_by_dots(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
+  using namespace Eigen::internal;
+  const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
+  const int64_t y_image = g.out_channels * P, acc_size = G * Co * K;
+  const std::vector<int64_t> off = shifted_offsets(g);
+  const auto item = [&](real* acc, const real* S, const real* zero_row, int64_t n, int64_t p_begin, int64_t p_end) {
+    const int64_t vec_end = p_begin + (p_end - p_begin) / kPacket * kPacket;
+    for (int64_t gi = 0; gi < G; ++gi)
+      for (int64_t c0 = 0; c0 < Co; c0 += kDotCo)
+        for (int64_t k0 = 0; k0 < K; k0 += kDotK) {
+          const real* dr[kDotCo];
+          const real* cr[kDotK];
+          for (int i = 0; i < kDotCo; ++i)
+            dr[i] = c0 + i < Co ? dy + n * y_image + (gi * Co + c0 + i) * P : zero_row - p_begin;
+          for (int j = 0; j < kDotK; ++j) cr[j] = k0 + j < K ? S + off[gi * K + k0 + j] : zero_row - p_begin;
+          Packet a[kDotCo][kDotK];
+#pragma GCC unroll 4
+          for (int i = 0; i < kDotCo; ++i)
+#pragma GCC unroll 4
+            for (int j = 0; j < kDotK; ++j) a[i][j] = pset1<Packet>(real(0));
+          for (int64_t p = p_begin; p < vec_end; p += kPacket) {
+            Packet dv[kDotCo], cv[kDotK];
+#pragma GCC unroll 4
+            for (int i = 0; i < kDotCo; ++i) dv[i] = ploadu<Packet>(dr[i] + p);
+#pragma GCC unroll 4
+            for (int j = 0; j < kDotK; ++j) cv[j] = ploadu<Packet>(cr[j] + p);
+#pragma GCC unroll 4
+            for (int i = 0; i < kDotCo; ++i)
+#pragma GCC unroll 4
+              for (int j = 0; j < kDotK; ++j) a[i][j] = pmadd(dv[i], cv[j], a[i][j]);
+          }
+          for (int i = 0; i < kDotCo && c0 + i < Co; ++i)
+            for (int j = 0; j < kDotK && k0 + j < K; ++j) {
+              real sum = predux(a[i][j]);
+              for (int64_t p = vec_end; p < p_end; ++p) sum += dr[i][p] * cr[j][p];
+              acc[(gi * Co + c0 + i) * K + k0 + j] += sum;
+            }
+        }
+  };
+  weight_gradient_items(g, x, acc_size, item, [&](const real* acc) {
+    for (int64_t i = 0; i < acc_size; ++i) dw[i] += acc[i];
+  });
 }
 
 }  // namespace
@@ -433,71 +449,47 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
   // Per image: S = shifted_image(x_n) and dyt [G][P][Co_pad], dy_n transposed (zero past Co);
   // then acc_g [K_pad, Co_pad] += col_g · dyt_g, a GEMM of depth P whose register tiles run along
   // K (broadcasts from kMR rows of col, each a run of S) and Co (packets of dyt). acc is the
-  // thread's own [G][K_pad][Co_pad] accumulator; the accumulators are added into dw (transposed
-  // back to [Co, K]) in thread order, so the result is fixed for a given thread count.
+  // thread's own [G][K_pad][Co_pad] accumulator, added into dw transposed back to [Co, K].
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
   const int64_t K_pad = round_up(K, kMR), Co_pad = round_up(Co, kPacket), vecs = Co_pad / kPacket;
-  const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
-  const int64_t acc_size = G * K_pad * Co_pad;
-  const PatchGeometry patch = g.patch();
-  const int64_t s_size = ShiftedLayout(patch).size(g.kernel_w);
+  const int64_t y_image = g.out_channels * P, acc_size = G * K_pad * Co_pad;
   const std::vector<int64_t> off = shifted_offsets(g);
-  const double flops = 2.0 * g.batch * g.out_channels * P * K;
-  std::vector<real*> accs(std::max(1, omp_get_max_threads()), nullptr);
-  // Work items: (image, part), a part being a contiguous range of the image's positions (the
-  // depth of the GEMM).
-  const int64_t splits = image_splits(g.batch, (P + kPanel - 1) / kPanel);
-  const int used = for_each_chunk(g.batch * splits, flops, [&](int t, int64_t begin, int64_t end) {
-    real* acc = scratch(2, acc_size);
-    std::fill(acc, acc + acc_size, real(0));
-    accs[t] = acc;
-    real* S = scratch(0, s_size + P);
-    // Rows of a block past K read this zero run (their products land in acc rows >= K, unread).
-    std::fill(S + s_size, S + s_size + P, real(0));
-    const real* zero_row = S + s_size;
+  const auto item = [&](real* acc, const real* S, const real* zero_row, int64_t n, int64_t p_begin, int64_t p_end) {
+    const int64_t depth = p_end - p_begin;
     real* dyt = scratch(1, G * P * Co_pad);
-    int64_t built = -1;  // the image whose shifted image S holds
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / splits, part = item % splits;
-      const int64_t p_begin = part * P / splits, p_end = (part + 1) * P / splits, depth = p_end - p_begin;
-      if (depth == 0) continue;
-      if (built != n) shifted_image(patch, x + n * x_image, S);
-      built = n;
-      const real* dyn = dy + n * y_image;
-      // dyt rows p_begin .. p_end-1. The transpose goes 16 positions at a time, so that the rows
-      // of dyt it writes stay in L1.
-      for (int64_t gi = 0; gi < G; ++gi)
-        for (int64_t q0 = p_begin; q0 < p_end; q0 += 16) {
-          const int64_t q1 = std::min(p_end, q0 + 16);
-          real* d = dyt + gi * P * Co_pad;
-          for (int64_t co = 0; co < Co; ++co) {
-            const real* src = dyn + (gi * Co + co) * P;
-            for (int64_t q = q0; q < q1; ++q) d[q * Co_pad + co] = src[q];
-          }
-          for (int64_t q = q0; q < q1; ++q) std::fill(d + q * Co_pad + Co, d + (q + 1) * Co_pad, real(0));
+    const real* dyn = dy + n * y_image;
+    // dyt rows p_begin .. p_end-1. The transpose goes 16 positions at a time, so that the rows
+    // of dyt it writes stay in L1.
+    for (int64_t gi = 0; gi < G; ++gi)
+      for (int64_t q0 = p_begin; q0 < p_end; q0 += 16) {
+        const int64_t q1 = std::min(p_end, q0 + 16);
+        real* d = dyt + gi * P * Co_pad;
+        for (int64_t co = 0; co < Co; ++co) {
+          const real* src = dyn + (gi * Co + co) * P;
+          for (int64_t q = q0; q < q1; ++q) d[q * Co_pad + co] = src[q];
         }
-      for (int64_t gi = 0; gi < G; ++gi)
-        for (int64_t k0 = 0; k0 < K_pad; k0 += kMR) {
-          const real* arow[kMR];
-          for (int r = 0; r < kMR; ++r) arow[r] = (k0 + r < K ? S + off[gi * K + k0 + r] : zero_row) + p_begin;
-          const real* bt = dyt + (gi * P + p_begin) * Co_pad;
-          real* c = acc + (gi * K_pad + k0) * Co_pad;
-          int64_t v = 0;
-          for (; v + 2 <= vecs; v += 2)
-            tile<kMR, 2, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
-                                      Co_pad, true, nullptr);
-          if (v < vecs)
-            tile<kMR, 1, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
-                                      Co_pad, true, nullptr);
-        }
-    }
-  });
-  for (int t = 0; t < used; ++t) {
-    const real* acc = accs[t];
+        for (int64_t q = q0; q < q1; ++q) std::fill(d + q * Co_pad + Co, d + (q + 1) * Co_pad, real(0));
+      }
+    for (int64_t gi = 0; gi < G; ++gi)
+      for (int64_t k0 = 0; k0 < K_pad; k0 += kMR) {
+        const real* arow[kMR];
+        for (int r = 0; r < kMR; ++r) arow[r] = (k0 + r < K ? S + off[gi * K + k0 + r] : zero_row) + p_begin;
+        const real* bt = dyt + (gi * P + p_begin) * Co_pad;
+        real* c = acc + (gi * K_pad + k0) * Co_pad;
+        int64_t v = 0;
+        for (; v + 2 <= vecs; v += 2)
+          tile<kMR, 2, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
+                                    Co_pad, true, nullptr);
+        if (v < vecs)
+          tile<kMR, 1, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
+                                    Co_pad, true, nullptr);
+      }
+  };
+  weight_gradient_items(g, x, acc_size, item, [&](const real* acc) {
     for (int64_t gi = 0; gi < G; ++gi)
       for (int64_t co = 0; co < Co; ++co)
         for (int64_t k = 0; k < K; ++k) dw[(gi * Co + co) * K + k] += acc[(gi * K_pad + k) * Co_pad + co];
-  }
+  });
 }
 
 void conv_bias_backward(const real* dy, int64_t batch, int64_t channels, int64_t plane, real* db) {
