@@ -1,5 +1,7 @@
-// Quantizer forward rules on hand-made weights.
+// Quantizer forward rules on hand-made weights, and TWN on a large weight against a plain computation.
 #include <catch2/catch.hpp>
+
+#include <cmath>
 
 #include "core/ops.h"
 
@@ -18,6 +20,30 @@ TEST_CASE("TWN: threshold 0.7 mean|w|, scale = mean of the survivors", "[quantiz
   // The exported codes times the scale reproduce the training-time forward exactly.
   const Tensor rebuilt = mul_scalar(c.codes, c.scale);
   CHECK(rebuilt.to_vector() == ternarize_twn(w).to_vector());
+}
+
+TEST_CASE("TWN on a large weight agrees with a plain double-precision computation", "[quantize]") {
+  // Several of the kernel's summation blocks and a partial one.
+  Generator gen(11);
+  const Tensor w = rand_normal({3, 7, 5, 53}, gen);
+  const std::vector<real> v = w.to_vector();
+  double abs_sum = 0;
+  for (real x : v) abs_sum += std::fabs(x);
+  const double delta = 0.7 * abs_sum / static_cast<double>(v.size());
+  double kept = 0;
+  int count = 0;
+  for (real x : v)
+    if (std::fabs(x) > delta) kept += std::fabs(x), ++count;
+  const TernaryCodes c = ternary_codes_twn(w);
+  CHECK(c.scale == Approx(kept / count).epsilon(1e-5));
+  const std::vector<real> codes = c.codes.to_vector();
+  int mismatches = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const real expected = v[i] > delta ? 1 : (v[i] < -delta ? -1 : 0);
+    // An entry within float rounding of the threshold may fall either way.
+    if (codes[i] != expected && std::fabs(std::fabs(v[i]) - delta) > 1e-5 * delta) ++mismatches;
+  }
+  CHECK(mismatches == 0);
 }
 
 TEST_CASE("fixed threshold and TTQ forward", "[quantize]") {
