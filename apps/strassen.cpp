@@ -22,6 +22,7 @@
 
 #include "config/experiment.h"
 #include "core/error.h"
+#include "core/kernels/gemm.h"
 #include "core/ops/profiler.h"
 #include "train/metrics.h"
 #include "train/trainer.h"
@@ -128,20 +129,23 @@ int cmd_export(int argc, char** argv) {
 
 }  // namespace
 
-// OpenMP threads that spin while waiting (libgomp's default) cost this program throughput: on an
-// idle 2-core machine ResNet-20 training runs at 445 images/s with passive waiting against 402
-// spinning (`strassen bench --case resnet20`), and on a shared machine a training run fell to 51
-// images/s spinning against 170+ passive. libgomp reads OMP_WAIT_POLICY when it is loaded, before
-// main, so when the user has not chosen a policy the program re-executes itself once with
-// "passive" (setting OMP_WAIT_POLICY yourself, to anything, skips this).
-void prefer_passive_openmp_waiting(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
-  execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+// Two libraries read their settings from the environment when they are loaded, before main; when
+// the user has not set them, the program re-executes itself once with better ones.
+// - OMP_WAIT_POLICY=passive. OpenMP threads that spin while waiting (libgomp's default) cost this
+//   program throughput: on an idle 2-core machine ResNet-20 training runs at 445 images/s with
+//   passive waiting against 402 spinning (`strassen bench --case resnet20`), and on a shared
+//   machine a training run fell to 51 images/s spinning against 170+ passive.
+// - OPENBLAS_CORETYPE, only when OpenBLAS has not recognised the CPU (see gemm.h).
+// Setting a variable yourself, to anything, keeps it as it is.
+void reexec_with_tuned_environment(char** argv) {
+  bool changed = false;
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) changed |= setenv("OMP_WAIT_POLICY", "passive", 1) == 0;
+  if (const char* core = st::openblas_core_override()) changed |= setenv("OPENBLAS_CORETYPE", core, 1) == 0;
+  if (changed) execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
 }
 
 int main(int argc, char** argv) {
-  prefer_passive_openmp_waiting(argv);
+  reexec_with_tuned_environment(argv);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

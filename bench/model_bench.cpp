@@ -117,7 +117,7 @@ BenchResult run_gemm(const BenchOptions& opt) {
                                                                                      << ")");
   BenchResult r;
   r.name = "gemm";
-  r.description = "C[1024,1024] = A[1024,1024] B[1024,1024], float32, st::gemm";
+  r.description = std::string("C[1024,1024] = A[1024,1024] B[1024,1024], float32, st::gemm (") + gemm_backend() + ")";
   Measurement m = time_steps("gemm", opt, [&] { gemm(false, false, n, n, n, a.data(), b.data(), 0, c.data()); });
   m.items = 1;
   m.flops = 2.0 * n * n * n;
