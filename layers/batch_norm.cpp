@@ -15,16 +15,32 @@ BatchNorm::BatchNorm(const BatchNormLayerOptions& opt) : opt_(opt) {
   running_var_ = &register_buffer("running_var", Tensor::ones({c}));
 }
 
-Tensor BatchNorm::forward(const Tensor& x) {
+void BatchNorm::check_input(const Tensor& x) const {
   ST_CHECK(x.dim() >= 2 && x.size(1) == opt_.num_features,
            "BatchNorm(" << opt_.num_features << "): input " << shape_str(x.shape()) << " does not have "
                         << opt_.num_features << " channels on axis 1");
+}
+
+BatchNormOptions BatchNorm::op_options() const {
   BatchNormOptions o;
   o.momentum = opt_.momentum;
   o.eps = opt_.eps;
   o.relu = opt_.relu;
+  return o;
+}
+
+Tensor BatchNorm::forward(const Tensor& x) {
+  check_input(x);
   return batch_norm(x, weight_ ? *weight_ : Tensor(), bias_ ? *bias_ : Tensor(), *running_mean_, *running_var_,
-                    is_training(), o);
+                    is_training(), op_options());
+}
+
+Tensor BatchNorm::forward_add(const Tensor& x, const Tensor& residual) {
+  check_input(x);
+  Tensor y = batch_norm_add(x, residual, weight_ ? *weight_ : Tensor(), bias_ ? *bias_ : Tensor(), *running_mean_,
+                            *running_var_, is_training(), op_options());
+  report_call(x.shape(), y.shape());
+  return y;
 }
 
 std::string BatchNorm::describe() const {

@@ -3,6 +3,7 @@
 // Affine modes: learnable γ and β (parameters), fixed γ = 1 with learnable β (the StrassenNets
 // hidden-unit batch norm), or none. Running mean/var are buffers. With `relu` the layer computes
 // relu(BN(x)) in one fused op (the usual conv → BN → ReLU; same parameters and checkpoint keys).
+// forward_add(x, residual) is BN(x) + residual (then the ReLU), fused: a residual block's join.
 #include "core/ops/norm.h"
 #include "layers/layer.h"
 
@@ -26,6 +27,8 @@ class BatchNorm : public Layer {
  public:
   explicit BatchNorm(const BatchNormLayerOptions& opt);
   Tensor forward(const Tensor& x) override;
+  // BN(x) + residual, then the ReLU when the layer has one; residual: the shape of x.
+  Tensor forward_add(const Tensor& x, const Tensor& residual);
   std::string describe() const override;
   Tensor* weight() { return weight_; }
   Tensor* bias() { return bias_; }
@@ -33,6 +36,9 @@ class BatchNorm : public Layer {
   Tensor& running_var() { return *running_var_; }
 
  private:
+  void check_input(const Tensor& x) const;
+  BatchNormOptions op_options() const;
+
   BatchNormLayerOptions opt_;
   Tensor* weight_ = nullptr;  // null unless Learnable
   Tensor* bias_ = nullptr;    // null when None

@@ -21,8 +21,15 @@ class Layer : public Module {
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) {
     Tensor y = forward(x);
-    if (observer_) (*observer_)(*this, x.shape(), y.shape());
+    report_call(x.shape(), y.shape());
     return y;
+  }
+
+ protected:
+  // Reports a call to the observer as operator() does: for a layer's other entry points
+  // (BatchNorm::forward_add).
+  void report_call(const Shape& input, const Shape& output) const {
+    if (observer_) (*observer_)(*this, input, output);
   }
 
  private:

@@ -53,7 +53,8 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
   conv1_ = register_module("conv1", make_conv(conv, "conv1", conv_options(in_channels, out_channels, 3, stride), gen));
   bn1_ = register_module("bn1", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}.with_relu()));
   conv2_ = register_module("conv2", make_conv(conv, "conv2", conv_options(out_channels, out_channels, 3, 1), gen));
-  bn2_ = register_module("bn2", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
+  // bn2 joins the block: relu(bn2(conv2(h)) + shortcut(x)) in one fused op.
+  bn2_ = register_module("bn2", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}.with_relu()));
   if (stride != 1 || in_channels != out_channels) {
     if (shortcut == 'A')
       shortcut_ = register_module("shortcut", std::make_shared<ZeroPadShortcut>(in_channels, out_channels, stride));
@@ -65,8 +66,7 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 
 Tensor BasicBlock::forward(const Tensor& x) {
   Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
-  h = (*bn2_)((*conv2_)(h));
-  return relu(add(h, shortcut_ ? (*shortcut_)(x) : x));
+  return bn2_->forward_add((*conv2_)(h), shortcut_ ? (*shortcut_)(x) : x);
 }
 
 std::string BasicBlock::describe() const {

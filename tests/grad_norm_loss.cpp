@@ -55,6 +55,28 @@ TEST_CASE("gradcheck batch_norm with the fused ReLU", "[grad][norm]") {
   }
 }
 
+TEST_CASE("gradcheck batch_norm_add, with and without the fused ReLU", "[grad][norm]") {
+  // As above: inputs and residual spread so that no output sits within the step of the kink.
+  Tensor x = Tensor::empty({4, 2, 3}), r = Tensor::empty({4, 2, 3});
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    x.data()[i] = real((i * 7) % 24) / 4 - 3 + real(0.01) * (i % 5);
+    r.data()[i] = real((i * 5) % 24) / 8 - 1.43;
+  }
+  Tensor w = Tensor::from_vector({2}, {1.2, 0.8}), b = Tensor::from_vector({2}, {0.33, -0.21});
+  for (bool relu : {false, true})
+    for (bool training : {true, false}) {
+      INFO((relu ? "relu" : "no relu") << (training ? ", training" : ", evaluation"));
+      BatchNormOptions opt;
+      opt.relu = relu;
+      Tensor rm = Tensor::from_vector({2}, {0.1, -0.2}), rv = Tensor::from_vector({2}, {1.5, 0.7});
+      check_gradients(
+          [rm, rv, training, opt](const std::vector<Tensor>& v) {
+            return batch_norm_add(v[0], v[1], v[2], v[3], rm, rv, training, opt);
+          },
+          {x, r, w, b});
+    }
+}
+
 TEST_CASE("gradcheck softmax and log_softmax", "[grad][loss]") {
   Tensor x = random_tensor({3, 4, 5}, 31, -3, 3);
   for (int64_t axis : {0, 1, -1}) {

@@ -277,47 +277,93 @@ TEST_CASE("dropout backward applies the same mask", "[dropout]") {
 TEST_CASE("batch_norm kernels match the naive reference loops", "[norm]") {
   // S = 1 ([N, C] inputs), S smaller than a SIMD packet, and S longer than one float block (so
   // the block sums are combined in double); a channel mean far from zero tests the two-pass
-  // variance. Both modes, with and without the fused ReLU, with and without γ/β.
+  // variance. Both modes, with and without the fused ReLU, with and without γ/β, with and
+  // without a residual.
   for (const Shape& shape : {Shape{7, 5}, Shape{3, 4, 2, 3}, Shape{2, 3, 33, 35}}) {
     for (bool training : {true, false})
       for (bool relu : {false, true})
-        for (bool affine : {false, true}) {
-          INFO("input " << shape_str(shape) << (training ? " training" : " evaluation") << (relu ? " relu" : "")
-                        << (affine ? " affine" : ""));
-          const int64_t N = shape[0], C = shape[1], S = shape.size() > 2 ? shape[2] * shape[3] : 1;
-          Generator gen(5);
-          Tensor x = add(rand_uniform(shape, gen, -1, 1), Tensor::scalar(real(30)));
-          Tensor dy = rand_uniform(shape, gen, -1, 1);
-          Tensor gamma = rand_uniform({C}, gen, 0.5, 1.5), beta = rand_uniform({C}, gen, -1, 1);
-          const real* g = affine ? gamma.data() : nullptr;
-          const real* b = affine ? beta.data() : nullptr;
-          std::vector<real> mean(C, real(30)), var(C, real(0.3)), mean_ref = mean, var_ref = var;
-          std::vector<real> is(C), is_ref(C);
-          Tensor y = Tensor::empty(shape), y_ref = Tensor::empty(shape);
-          batch_norm_forward(x.data(), N, C, S, g, b, real(1e-5), training, relu, mean.data(), var.data(), is.data(),
-                             y.data());
-          batch_norm_forward_reference(x.data(), N, C, S, g, b, real(1e-5), training, relu, mean_ref.data(),
-                                       var_ref.data(), is_ref.data(), y_ref.data());
-          for (int64_t c = 0; c < C; ++c) {
-            CHECK(mean[c] == Approx(mean_ref[c]).epsilon(1e-6));
-            CHECK(var[c] == Approx(var_ref[c]).epsilon(1e-4));
-          }
-          for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == Approx(y_ref.data()[i]).margin(2e-4));
+        for (bool affine : {false, true})
+          for (bool with_residual : {false, true}) {
+            INFO("input " << shape_str(shape) << (training ? " training" : " evaluation") << (relu ? " relu" : "")
+                          << (affine ? " affine" : "") << (with_residual ? " residual" : ""));
+            const int64_t N = shape[0], C = shape[1], S = shape.size() > 2 ? shape[2] * shape[3] : 1;
+            Generator gen(5);
+            Tensor x = add(rand_uniform(shape, gen, -1, 1), Tensor::scalar(real(30)));
+            Tensor dy = rand_uniform(shape, gen, -1, 1);
+            Tensor gamma = rand_uniform({C}, gen, 0.5, 1.5), beta = rand_uniform({C}, gen, -1, 1);
+            const real* g = affine ? gamma.data() : nullptr;
+            const real* b = affine ? beta.data() : nullptr;
+            Tensor residual = rand_uniform(shape, gen, -1, 1);
+            const real* r = with_residual ? residual.data() : nullptr;
+            std::vector<real> mean(C, real(30)), var(C, real(0.3)), mean_ref = mean, var_ref = var;
+            std::vector<real> is(C), is_ref(C);
+            Tensor y = Tensor::empty(shape), y_ref = Tensor::empty(shape);
+            batch_norm_forward(x.data(), N, C, S, g, b, r, real(1e-5), training, relu, mean.data(), var.data(),
+                               is.data(), y.data());
+            batch_norm_forward_reference(x.data(), N, C, S, g, b, r, real(1e-5), training, relu, mean_ref.data(),
+                                         var_ref.data(), is_ref.data(), y_ref.data());
+            for (int64_t c = 0; c < C; ++c) {
+              CHECK(mean[c] == Approx(mean_ref[c]).epsilon(1e-6));
+              CHECK(var[c] == Approx(var_ref[c]).epsilon(1e-4));
+            }
+            for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == Approx(y_ref.data()[i]).margin(2e-4));
 
-          Tensor dx = Tensor::full(shape, real(0.5)), dx_ref = Tensor::full(shape, real(0.5));
-          std::vector<real> dg(C, 1), db(C, 1), dg_ref = dg, db_ref = db;
-          const real* relu_y = relu ? y_ref.data() : nullptr;
-          batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training, relu_y,
-                              dx.data(), dg.data(), db.data());
-          batch_norm_backward_reference(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training,
-                                        relu_y, dx_ref.data(), dg_ref.data(), db_ref.data());
-          for (int64_t c = 0; c < C; ++c) {
-            CHECK(dg[c] == Approx(dg_ref[c]).margin(1e-3));
-            CHECK(db[c] == Approx(db_ref[c]).margin(1e-3));
+            Tensor dx = Tensor::full(shape, real(0.5)), dx_ref = Tensor::full(shape, real(0.5));
+            Tensor dr = Tensor::full(shape, real(-0.25)), dr_ref = Tensor::full(shape, real(-0.25));
+            std::vector<real> dg(C, 1), db(C, 1), dg_ref = dg, db_ref = db;
+            const real* relu_y = relu ? y_ref.data() : nullptr;
+            batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training, relu_y,
+                                dx.data(), dg.data(), db.data(), with_residual ? dr.data() : nullptr);
+            batch_norm_backward_reference(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training,
+                                          relu_y, dx_ref.data(), dg_ref.data(), db_ref.data(),
+                                          with_residual ? dr_ref.data() : nullptr);
+            for (int64_t c = 0; c < C; ++c) {
+              CHECK(dg[c] == Approx(dg_ref[c]).margin(1e-3));
+              CHECK(db[c] == Approx(db_ref[c]).margin(1e-3));
+            }
+            for (int64_t i = 0; i < dx.numel(); ++i) REQUIRE(dx.data()[i] == Approx(dx_ref.data()[i]).margin(1e-4));
+            for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr.data()[i] == dr_ref.data()[i]);
+            if (with_residual) {  // the residual's gradient alone
+              Tensor dr2 = Tensor::full(shape, real(-0.25));
+              batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training, relu_y,
+                                  nullptr, nullptr, nullptr, dr2.data());
+              for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr2.data()[i] == dr_ref.data()[i]);
+            }
           }
-          for (int64_t i = 0; i < dx.numel(); ++i) REQUIRE(dx.data()[i] == Approx(dx_ref.data()[i]).margin(1e-4));
-        }
   }
+}
+
+TEST_CASE("batch_norm_add equals batch_norm, add and relu composed, values and gradients", "[norm]") {
+  Generator gen(10);
+  const Shape shape{4, 3, 5, 5};
+  for (bool relu : {false, true})
+    for (bool training : {true, false}) {
+      INFO((relu ? "relu" : "no relu") << (training ? ", training" : ", evaluation"));
+      Tensor x = rand_uniform(shape, gen, -2, 2).set_requires_grad(true);
+      Tensor r = rand_uniform(shape, gen, -1, 1).set_requires_grad(true);
+      Tensor w = rand_uniform({3}, gen, 0.5, 1.5).set_requires_grad(true);
+      Tensor b = rand_uniform({3}, gen, -1, 1).set_requires_grad(true);
+      Tensor dy = rand_uniform(shape, gen, -1, 1);
+      Tensor rm = rand_uniform({3}, gen, -0.5, 0.5), rv = rand_uniform({3}, gen, 0.5, 1.5);
+      Tensor rm2 = rm.clone(), rv2 = rv.clone();
+      BatchNormOptions opt;
+      opt.relu = relu;
+      Tensor y1 = batch_norm_add(x, r, w, b, rm, rv, training, opt);
+      sum(mul(y1, dy)).backward();
+      const std::vector<Tensor> g1{x.grad().clone(), r.grad().clone(), w.grad().clone(), b.grad().clone()};
+      for (Tensor* t : {&x, &r, &w, &b}) t->zero_grad();
+      Tensor y2 = add(batch_norm(x, w, b, rm2, rv2, training), r);
+      if (relu) y2 = st::relu(y2);
+      sum(mul(y2, dy)).backward();
+      const std::vector<Tensor> g2{x.grad(), r.grad(), w.grad(), b.grad()};
+      for (int64_t i = 0; i < y1.numel(); ++i) REQUIRE(y1.data()[i] == Approx(y2.data()[i]).margin(1e-6));
+      for (size_t k = 0; k < g1.size(); ++k)
+        for (int64_t i = 0; i < g1[k].numel(); ++i) REQUIRE(g1[k].data()[i] == Approx(g2[k].data()[i]).margin(1e-5));
+      for (int64_t c = 0; c < 3; ++c) CHECK(rm.data()[c] == rm2.data()[c]);
+    }
+  CHECK_THROWS_WITH(batch_norm_add(Tensor::zeros({2, 3, 4}), Tensor::zeros({2, 3, 5}), Tensor(), Tensor(), Tensor(),
+                                   Tensor(), true),
+                    Catch::Contains("residual [2, 3, 5]") && Catch::Contains("[2, 3, 4]"));
 }
 
 TEST_CASE("batch_norm with the fused ReLU equals relu(batch_norm)", "[norm]") {

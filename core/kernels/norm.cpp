@@ -57,7 +57,8 @@ inline void block_grad_sums(const real* x, const real* dy, const real* y, int64_
 
 template <bool RELU>
 void backward_channel(const real* x, const real* dy, const real* y, int64_t N, int64_t C, int64_t S, int64_t c,
-                      real mu, real is, real gamma, bool batch_stats, real* dx, real* dgamma, real* dbeta) {
+                      real mu, real is, real gamma, bool batch_stats, real* dx, real* dgamma, real* dbeta,
+                      real* dres) {
   const int64_t M = N * S;
   double sum_g = 0, sum_g_xc = 0;
   if (dgamma || dbeta || (dx && batch_stats))
@@ -67,7 +68,7 @@ void backward_channel(const real* x, const real* dy, const real* y, int64_t N, i
   const double sum_g_xhat = sum_g_xc * is;
   if (dbeta) dbeta[c] += static_cast<real>(sum_g);
   if (dgamma) dgamma[c] += static_cast<real>(sum_g_xhat);
-  if (!dx) return;
+  if (!dx && !dres) return;
   const real scale = gamma * is;
   // dx = scale * (g - mean(g) - x̂ * mean(g * x̂)): the last two terms are the paths through the
   // batch mean and the batch variance (absent in evaluation mode).
@@ -77,19 +78,51 @@ void backward_channel(const real* x, const real* dy, const real* y, int64_t N, i
     const real* xb = x + o;
     const real* dyb = dy + o;
     const real* yb = RELU ? y + o : nullptr;
-    real* dxb = dx + o;
+    real* dxb = dx ? dx + o : nullptr;
+    real* drb = dres ? dres + o : nullptr;
+    if (dxb && drb) {
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) {
-      const real g = RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
-      dxb[i] += scale * (g - m_g - (xb[i] - mu) * k);
+      for (int64_t i = 0; i < n; ++i) {
+        const real g = RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
+        dxb[i] += scale * (g - m_g - (xb[i] - mu) * k);
+        drb[i] += g;
+      }
+    } else if (dxb) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const real g = RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
+        dxb[i] += scale * (g - m_g - (xb[i] - mu) * k);
+      }
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) drb[i] += RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
     }
   });
+}
+
+// y = a * x + b (+ r), then max(·, 0) when RELU, over one block.
+template <bool RELU>
+inline void affine_block(const real* x, const real* r, real a, real b, int64_t n, real* y) {
+  if (r) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      const real v = a * x[i] + b + r[i];
+      y[i] = RELU ? std::max(v, real(0)) : v;
+    }
+  } else {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) {
+      const real v = a * x[i] + b;
+      y[i] = RELU ? std::max(v, real(0)) : v;
+    }
+  }
 }
 
 }  // namespace
 
 void batch_norm_forward(const real* x, int64_t N, int64_t C, int64_t S, const real* gamma, const real* beta,
-                        real eps, bool batch_stats, bool relu, real* mean, real* var, real* inv_std, real* y) {
+                        const real* residual, real eps, bool batch_stats, bool relu, real* mean, real* var,
+                        real* inv_std, real* y) {
   const int64_t M = N * S;
 #pragma omp parallel for if (M * C > kParallelMin) schedule(static)
   for (int64_t c = 0; c < C; ++c) {
@@ -110,30 +143,28 @@ void batch_norm_forward(const real* x, int64_t N, int64_t C, int64_t S, const re
     const real a = (gamma ? gamma[c] : real(1)) * is;
     const real b = (beta ? beta[c] : real(0)) - mean[c] * a;
     for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
-      const real* xb = x + o;
-      real* yb = y + o;
-      if (relu) {
-#pragma omp simd
-        for (int64_t i = 0; i < n; ++i) yb[i] = std::max(a * xb[i] + b, real(0));
-      } else {
-#pragma omp simd
-        for (int64_t i = 0; i < n; ++i) yb[i] = a * xb[i] + b;
-      }
+      const real* rb = residual ? residual + o : nullptr;
+      if (relu)
+        affine_block<true>(x + o, rb, a, b, n, y + o);
+      else
+        affine_block<false>(x + o, rb, a, b, n, y + o);
     });
   }
 }
 
 void batch_norm_backward(const real* x, const real* dy, int64_t N, int64_t C, int64_t S, const real* mean,
                          const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y, real* dx,
-                         real* dgamma, real* dbeta) {
+                         real* dgamma, real* dbeta, real* dresidual) {
   const int64_t M = N * S;
 #pragma omp parallel for if (M * C > kParallelMin) schedule(static)
   for (int64_t c = 0; c < C; ++c) {
     const real g = gamma ? gamma[c] : real(1);
     if (relu_y)
-      backward_channel<true>(x, dy, relu_y, N, C, S, c, mean[c], inv_std[c], g, batch_stats, dx, dgamma, dbeta);
+      backward_channel<true>(x, dy, relu_y, N, C, S, c, mean[c], inv_std[c], g, batch_stats, dx, dgamma, dbeta,
+                             dresidual);
     else
-      backward_channel<false>(x, dy, nullptr, N, C, S, c, mean[c], inv_std[c], g, batch_stats, dx, dgamma, dbeta);
+      backward_channel<false>(x, dy, nullptr, N, C, S, c, mean[c], inv_std[c], g, batch_stats, dx, dgamma, dbeta,
+                              dresidual);
   }
 }
 

@@ -3,27 +3,30 @@
 // channels, S = product of the spatial extents (1 for [N, C] inputs); channel c of sample n is
 // the S contiguous values at x + (n * C + c) * S. The kernels parallelise over channels and
 // vectorise along S: float sums over blocks of at most kNormBlock values, added up in double, so
-// that large N * S does not lose precision. Optionally a ReLU follows the normalisation, fused
-// (one pass over the output instead of two, and no intermediate tensor).
+// that large N * S does not lose precision. Optionally a residual is added and a ReLU follows,
+// fused (a residual block's join in one pass over the output instead of three, and no
+// intermediate tensors).
 #include <cstdint>
 
 #include "core/real.h"
 
 namespace st {
 
-// y[N, C, S] = gamma[c] * (x - mean[c]) * inv_std[c] + beta[c], inv_std = 1 / sqrt(var + eps);
-// then y = max(y, 0) when relu.
+// y[N, C, S] = gamma[c] * (x - mean[c]) * inv_std[c] + beta[c] (+ residual[N, C, S] when not
+// null), inv_std = 1 / sqrt(var + eps); then y = max(y, 0) when relu.
 //   batch_stats true:  mean[C] and var[C] are OUTPUTS: the batch mean and biased variance of x
 //                      over N and S (training mode).
 //   batch_stats false: mean[C] and var[C] are INPUTS (the running estimates; evaluation mode).
 // inv_std[C] is always an output. gamma and beta may be null (1 and 0).
 void batch_norm_forward(const real* x, int64_t N, int64_t C, int64_t S, const real* gamma, const real* beta,
-                        real eps, bool batch_stats, bool relu, real* mean, real* var, real* inv_std, real* y);
+                        const real* residual, real eps, bool batch_stats, bool relu, real* mean, real* var,
+                        real* inv_std, real* y);
 
 // Accumulates (+=) the gradients of batch_norm_forward given dy[N, C, S], the input x and the
 // mean[C] / inv_std[C] the forward used. Any of dx[N, C, S], dgamma[C], dbeta[C] may be null
 // (not needed). relu_y: the forward's output when it had a fused ReLU (dy counts only where
 // relu_y > 0), else null. With g the masked dy, x̂ = (x - mean) * inv_std and M = N * S:
+//   dresidual += g (when not null: the forward added a residual)
 //   dbeta  += Σ g                   dgamma += Σ g * x̂
 //   batch_stats true  (the statistics depend on x):
 //     dx += gamma * inv_std / M * (M * g - Σ g - x̂ * Σ g * x̂)
@@ -31,15 +34,15 @@ void batch_norm_forward(const real* x, int64_t N, int64_t C, int64_t S, const re
 //     dx += gamma * inv_std * g
 void batch_norm_backward(const real* x, const real* dy, int64_t N, int64_t C, int64_t S, const real* mean,
                          const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y, real* dx,
-                         real* dgamma, real* dbeta);
+                         real* dgamma, real* dbeta, real* dresidual);
 
 // The naive loops (norm_reference.cpp): one element at a time, double accumulators, one thread.
 // Same contracts as above; the references the kernels are tested against.
 void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S, const real* gamma,
-                                  const real* beta, real eps, bool batch_stats, bool relu, real* mean, real* var,
-                                  real* inv_std, real* y);
+                                  const real* beta, const real* residual, real eps, bool batch_stats, bool relu,
+                                  real* mean, real* var, real* inv_std, real* y);
 void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int64_t C, int64_t S,
                                    const real* mean, const real* inv_std, const real* gamma, bool batch_stats,
-                                   const real* relu_y, real* dx, real* dgamma, real* dbeta);
+                                   const real* relu_y, real* dx, real* dgamma, real* dbeta, real* dresidual);
 
 }  // namespace st

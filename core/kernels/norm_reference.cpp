@@ -7,8 +7,8 @@
 namespace st {
 
 void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S, const real* gamma,
-                                  const real* beta, real eps, bool batch_stats, bool relu, real* mean, real* var,
-                                  real* inv_std, real* y) {
+                                  const real* beta, const real* residual, real eps, bool batch_stats, bool relu,
+                                  real* mean, real* var, real* inv_std, real* y) {
   const int64_t M = N * S;
   for (int64_t c = 0; c < C; ++c) {
     if (batch_stats) {
@@ -39,9 +39,10 @@ void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S
     const real b = (beta ? beta[c] : real(0)) - mean[c] * a;
     for (int64_t n = 0; n < N; ++n) {
       const real* xc = x + (n * C + c) * S;
+      const real* rc = residual ? residual + (n * C + c) * S : nullptr;
       real* yc = y + (n * C + c) * S;
       for (int64_t i = 0; i < S; ++i) {
-        const real v = a * xc[i] + b;
+        const real v = a * xc[i] + b + (rc ? rc[i] : real(0));
         yc[i] = relu && v < 0 ? real(0) : v;
       }
     }
@@ -50,7 +51,7 @@ void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S
 
 void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int64_t C, int64_t S,
                                    const real* mean, const real* inv_std, const real* gamma, bool batch_stats,
-                                   const real* relu_y, real* dx, real* dgamma, real* dbeta) {
+                                   const real* relu_y, real* dx, real* dgamma, real* dbeta, real* dresidual) {
   const int64_t M = N * S;
   for (int64_t c = 0; c < C; ++c) {
     const real mu = mean[c], is = inv_std[c];
@@ -69,6 +70,12 @@ void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int
     }
     if (dbeta) dbeta[c] += static_cast<real>(sum_dy);
     if (dgamma) dgamma[c] += static_cast<real>(sum_dy_xhat);
+    for (int64_t n = 0; dresidual && n < N; ++n) {
+      const real* dyc = dy + (n * C + c) * S;
+      const real* yc = relu_y ? relu_y + (n * C + c) * S : nullptr;
+      real* drc = dresidual + (n * C + c) * S;
+      for (int64_t i = 0; i < S; ++i) drc[i] += yc && yc[i] <= 0 ? real(0) : dyc[i];
+    }
     if (!dx) continue;
     const real scale = (gamma ? gamma[c] : real(1)) * is;
     if (batch_stats) {

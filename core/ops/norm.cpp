@@ -16,13 +16,21 @@ void check_channel_tensor(const Tensor& t, const char* what, int64_t C, const Te
                                                  << shape_str(x.shape()) << " (expected [" << C << "])");
 }
 
-}  // namespace
+// The op's name in profiles and graphs.
+const char* op_name(bool residual, bool relu) {
+  return residual ? (relu ? "batch_norm_add_relu" : "batch_norm_add") : (relu ? "batch_norm_relu" : "batch_norm");
+}
 
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
-                  Tensor running_var, bool training, const BatchNormOptions& opt) {
-  ProfileScope prof(opt.relu ? "batch_norm_relu" : "batch_norm");
+// batch_norm, or batch_norm_add when residual is defined.
+Tensor batch_norm_impl(const Tensor& x, const Tensor& residual, const Tensor& weight, const Tensor& bias,
+                       Tensor running_mean, Tensor running_var, bool training, const BatchNormOptions& opt) {
+  const char* name = op_name(residual.defined(), opt.relu);
+  ProfileScope prof(name);
   ST_CHECK(x.defined() && x.dim() >= 2,
            "batch_norm: expected an input [N, C] or [N, C, ...], got " << (x.defined() ? shape_str(x.shape()) : "undefined"));
+  ST_CHECK(!residual.defined() || residual.shape() == x.shape(),
+           "batch_norm_add: residual " << shape_str(residual.shape()) << " does not match input "
+                                       << shape_str(x.shape()));
   const int64_t N = x.size(0), C = x.size(1);
   const int64_t S = N * C == 0 ? 0 : x.numel() / (N * C);
   check_channel_tensor(weight, "weight", C, x);
@@ -44,8 +52,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
   Tensor inv_std = Tensor::empty({C});
   Tensor out = Tensor::empty(x.shape());
   batch_norm_forward(x.data(), N, C, S, weight.defined() ? weight.data() : nullptr,
-                     bias.defined() ? bias.data() : nullptr, opt.eps, training, opt.relu, mean.data(), var.data(),
-                     inv_std.data(), out.data());
+                     bias.defined() ? bias.data() : nullptr, residual.defined() ? residual.data() : nullptr, opt.eps,
+                     training, opt.relu, mean.data(), var.data(), inv_std.data(), out.data());
 
   if (training && running_mean.defined()) {
     // In place, outside the graph. The running variance uses the unbiased estimate (M - 1).
@@ -61,21 +69,35 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
     }
   }
 
-  if (!needs_graph({&x, &weight, &bias})) return out;
+  if (!needs_graph({&x, &weight, &bias, &residual})) return out;
   // Saved: mean[C] and inv_std[C]; x and γ are read through the captured input handles (no copy:
   // x̂ is recomputed per element in the backward instead of being stored); with the fused ReLU,
-  // the output (its mask).
+  // the output (its mask). The residual itself is not needed.
   const Tensor relu_y = opt.relu ? out.detach() : Tensor();
-  record_node(opt.relu ? "batch_norm_relu" : "batch_norm", {x, weight, bias}, {out},
-              [x, weight, bias, mean, inv_std, relu_y, N, C, S, training](const std::vector<Tensor>& g) {
+  record_node(name, {x, weight, bias, residual}, {out},
+              [x, weight, bias, residual, mean, inv_std, relu_y, N, C, S, training](const std::vector<Tensor>& g) {
                 real* dx = x.requires_grad() ? grad_buffer(x).data() : nullptr;
                 real* dgamma = weight.requires_grad() ? grad_buffer(weight).data() : nullptr;
                 real* dbeta = bias.requires_grad() ? grad_buffer(bias).data() : nullptr;
+                real* dres = residual.requires_grad() ? grad_buffer(residual).data() : nullptr;
                 batch_norm_backward(x.data(), g[0].data(), N, C, S, mean.data(), inv_std.data(),
                                     weight.defined() ? weight.data() : nullptr, training,
-                                    relu_y.defined() ? relu_y.data() : nullptr, dx, dgamma, dbeta);
+                                    relu_y.defined() ? relu_y.data() : nullptr, dx, dgamma, dbeta, dres);
               });
   return out;
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
+                  Tensor running_var, bool training, const BatchNormOptions& opt) {
+  return batch_norm_impl(x, Tensor(), weight, bias, running_mean, running_var, training, opt);
+}
+
+Tensor batch_norm_add(const Tensor& x, const Tensor& residual, const Tensor& weight, const Tensor& bias,
+                      Tensor running_mean, Tensor running_var, bool training, const BatchNormOptions& opt) {
+  ST_CHECK(residual.defined(), "batch_norm_add: the residual is undefined");
+  return batch_norm_impl(x, residual, weight, bias, running_mean, running_var, training, opt);
 }
 
 }  // namespace st

@@ -27,4 +27,11 @@ struct BatchNormOptions {
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, const BatchNormOptions& opt = {});
 
+// batch_norm(x) + residual, then the ReLU when opt.relu: a residual block's join (BN → add → ReLU)
+// as one op, one pass over the output and no intermediate tensor. residual: the shape of x; its
+// gradient is the (ReLU-masked) output gradient. Throws st::Error naming both shapes when they
+// differ.
+Tensor batch_norm_add(const Tensor& x, const Tensor& residual, const Tensor& weight, const Tensor& bias,
+                      Tensor running_mean, Tensor running_var, bool training, const BatchNormOptions& opt = {});
+
 }  // namespace st
