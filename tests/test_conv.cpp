@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -327,6 +328,45 @@ TEST_CASE("max_pool2d gradient goes to the first maximum", "[pool]") {
   Tensor y = max_pool2d(x, Pool2dOptions::make(2, 2));
   y.backward(Tensor::full(y.shape(), 3));
   CHECK(x.grad().to_vector() == std::vector<real>{0, 3, 0, 0});
+}
+
+TEST_CASE("max_pool2d kernel matches the plain loop: values, ties, NaN and the argmax", "[pool]") {
+  // Values from a small set, so that windows hold ties (as pooled ReLU outputs do: many zeros), a
+  // few NaN and -inf; every geometry that has a window, edges and interior both.
+  Generator gen(21);
+  int cases = 0;
+  for (int64_t k : {1, 2, 3, 4})
+    for (int64_t s : {1, 2, 3})
+      for (int64_t pad = 0; pad <= k / 2; ++pad)
+        for (bool ceil : {false, true})
+          for (int64_t in_w : {1, 5, 12, 37}) {
+            PoolGeometry g;
+            g.planes = 3, g.in_h = 7, g.in_w = in_w;
+            g.kernel_h = g.kernel_w = k, g.stride_h = g.stride_w = s, g.pad_h = g.pad_w = pad;
+            g.out_h = pool_output_size(g.in_h, k, s, pad, ceil);
+            g.out_w = pool_output_size(g.in_w, k, s, pad, ceil);
+            if (g.out_h <= 0 || g.out_w <= 0) continue;
+            INFO("kernel " << k << " stride " << s << " pad " << pad << (ceil ? " ceil" : "") << " width " << in_w);
+            std::vector<real> x(g.planes * g.in_h * g.in_w);
+            for (real& v : x) {
+              const int r = static_cast<int>(gen.uniform() * 40);
+              v = r == 0 ? std::numeric_limits<real>::quiet_NaN()
+                         : r == 1 ? -std::numeric_limits<real>::infinity() : real(r % 4);
+            }
+            const int64_t outs = g.planes * g.out_h * g.out_w;
+            std::vector<real> y(outs), y_ref(outs);
+            std::vector<int64_t> at(outs), at_ref(outs);
+            max_pool2d_forward(g, x.data(), y.data(), at.data());
+            max_pool2d_forward_reference(g, x.data(), y_ref.data(), at_ref.data());
+            CHECK(at == at_ref);
+            for (int64_t i = 0; i < outs; ++i)
+              REQUIRE((y[i] == y_ref[i] || (std::isnan(y[i]) && std::isnan(y_ref[i]))));
+            std::vector<real> y2(outs);
+            max_pool2d_forward(g, x.data(), y2.data(), nullptr);  // without the argmax
+            for (int64_t i = 0; i < outs; ++i) REQUIRE((y2[i] == y[i] || (std::isnan(y2[i]) && std::isnan(y[i]))));
+            ++cases;
+          }
+  CHECK(cases > 100);
 }
 
 TEST_CASE("avg_pool2d divisors: count_include_pad and ceil_mode", "[pool]") {

@@ -44,25 +44,75 @@ int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
   return out;
 }
 
+namespace {
+
+// Output row oh of one plane for the outputs ow in [ow0, ow1), whose windows' columns all lie inside
+// the image; rows are clipped to [h0, h1). The window's elements are visited in the reference's
+// order (row-major: the first maximum wins, and so does a NaN), each for the whole row of outputs
+// at once, so that the inner loop runs along the row in SIMD lanes, without branches (the
+// comparisons of pooled ReLU outputs are unpredictable). y_row and argmax_row hold the running
+// maxima and their indices.
+template <bool ARGMAX>
+void max_pool_row_inside(const PoolGeometry& g, const real* xp, int64_t h0, int64_t h1, int64_t ow0, int64_t ow1,
+                         real* y_row, int64_t* argmax_row) {
+  const int64_t sw = g.stride_w;
+  for (int64_t ow = ow0; ow < ow1; ++ow) {
+    y_row[ow] = -std::numeric_limits<real>::infinity();
+    if (ARGMAX) argmax_row[ow] = h0 * g.in_w + ow * sw - g.pad_w;
+  }
+  for (int64_t ih = h0; ih < h1; ++ih)
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const int64_t base = ih * g.in_w + j - g.pad_w;  // + ow * sw: the element of output ow
+      const real* xr = xp + base;
+#pragma omp simd
+      for (int64_t ow = ow0; ow < ow1; ++ow) {
+        const real v = xr[ow * sw];
+        const bool take = v > y_row[ow] || v != v;
+        y_row[ow] = take ? v : y_row[ow];
+        if (ARGMAX) argmax_row[ow] = take ? base + ow * sw : argmax_row[ow];
+      }
+    }
+}
+
+// Output (oh, ow) of one plane, its window clipped to the image.
+void max_pool_clipped(const PoolGeometry& g, const real* xp, int64_t oh, int64_t ow, real* y, int64_t* argmax) {
+  const Window w = window(g, oh, ow, g.in_h, g.in_w, 0, 0);
+  real best = -std::numeric_limits<real>::infinity();
+  int64_t best_i = w.h0 * g.in_w + w.w0;
+  for (int64_t ih = w.h0; ih < w.h1; ++ih)
+    for (int64_t iw = w.w0; iw < w.w1; ++iw) {
+      const real v = xp[ih * g.in_w + iw];
+      if (v > best || std::isnan(v)) best = v, best_i = ih * g.in_w + iw;
+    }
+  *y = best;
+  if (argmax) *argmax = best_i;
+}
+
+}  // namespace
+
 void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int64_t* argmax) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  // The outputs whose windows' columns lie inside the image: ow in [ow_lo, ow_hi).
+  const int64_t ow_lo = std::min(g.out_w, (g.pad_w + g.stride_w - 1) / g.stride_w);
+  const int64_t span = g.in_w + g.pad_w - g.kernel_w;
+  const int64_t ow_hi = span < 0 ? ow_lo : std::max(ow_lo, std::min(g.out_w, span / g.stride_w + 1));
   parallel_for(g.planes, plane_grain(out_plane * g.kernel_h * g.kernel_w), [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       const real* xp = x + p * in_plane;
-      for (int64_t oh = 0; oh < g.out_h; ++oh)
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          const Window w = window(g, oh, ow, g.in_h, g.in_w, 0, 0);
-          real best = -std::numeric_limits<real>::infinity();
-          int64_t best_i = w.h0 * g.in_w + w.w0;
-          for (int64_t ih = w.h0; ih < w.h1; ++ih)
-            for (int64_t iw = w.w0; iw < w.w1; ++iw) {
-              const real v = xp[ih * g.in_w + iw];
-              if (v > best || std::isnan(v)) best = v, best_i = ih * g.in_w + iw;
-            }
-          const int64_t o = p * out_plane + oh * g.out_w + ow;
-          y[o] = best;
-          if (argmax) argmax[o] = best_i;
-        }
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        const int64_t o = p * out_plane + oh * g.out_w;
+        const int64_t hs = oh * g.stride_h - g.pad_h;
+        const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + g.kernel_h, g.in_h);
+        if (argmax)
+          max_pool_row_inside<true>(g, xp, h0, h1, ow_lo, ow_hi, y + o, argmax + o);
+        else
+          max_pool_row_inside<false>(g, xp, h0, h1, ow_lo, ow_hi, y + o, nullptr);
+        // The windows clipped at the left and right edges, one at a time.
+        for (int64_t ow = 0; ow < ow_lo; ++ow)
+          max_pool_clipped(g, xp, oh, ow, y + o + ow, argmax ? argmax + o + ow : nullptr);
+        for (int64_t ow = ow_hi; ow < g.out_w; ++ow)
+          max_pool_clipped(g, xp, oh, ow, y + o + ow, argmax ? argmax + o + ow : nullptr);
+      }
     }
   });
 }

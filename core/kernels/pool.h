@@ -6,7 +6,8 @@
 // by one thread, so results do not depend on the thread count.
 //
 // These are direct loops (pooling does no arithmetic worth a GEMM); tests check them against
-// hand-computed values and the double-precision gradient checker.
+// hand-computed values, the double-precision gradient checker, and (max pool, whose forward is
+// vectorised) a plain loop.
 #include <cstdint>
 
 #include "core/real.h"
@@ -32,6 +33,8 @@ int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
 void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int64_t* argmax);
 // dx[plane][argmax] += dy.
 void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int64_t* argmax, real* dx);
+// The same forward as a plain loop over every window (pool_reference.cpp), for the tests.
+void max_pool2d_forward_reference(const PoolGeometry& g, const real* x, real* y, int64_t* argmax);
 
 // Average pool with zero padding. The divisor is the window clipped to the padded image
 // (count_include_pad: windows reaching past the padding under ceil_mode count only up to its
