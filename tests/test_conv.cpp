@@ -170,6 +170,9 @@ TEST_CASE("conv_transpose2d forward and backward match the reference", "[conv]")
       {3, 6, 3, 5, 4, 3, 3, 3, 0, 2, 2, false, 0, 0},    // output padding 2 with stride 3
       {1, 3, 4, 3, 2, 1, 3, 1, 0, 0, 1, true, 0, 0},     // 1×3 kernel, batch 1
       {2, 4, 6, 6, 4, 1, 1, 1, 0, 0, 1, true, 0, 0},     // pointwise
+      // Stride 1 to a multiple of 8 channels: the flipped-kernel path, which overwrites y.
+      {2, 4, 6, 6, 16, 1, 1, 1, 0, 0, 1, true, 0, 0},    // pointwise (a Strassen layer's W_c, p = 1)
+      {2, 5, 5, 7, 8, 3, 3, 1, 1, 0, 1, false, 0, 0},    // 3×3, pad 1
   };
   uint64_t seed = 500;
   for (const TransposeCase& c : cases) {

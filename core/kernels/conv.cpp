@@ -397,12 +397,16 @@ void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const
   conv2d_forward_impl(g, x, w, b, y, /*accumulate=*/false);
 }
 
-void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx) {
+namespace {
+
+// dx (+= when accumulate, else =) the conv2d input gradient.
+void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool accumulate) {
   // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
   // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
   // network, 3 colour channels: measured, the column path is then faster).
   if (g.stride_h != 1 || g.stride_w != 1 || g.pad_h > g.kernel_h - 1 || g.pad_w > g.kernel_w - 1 ||
       g.group_in() % kMR != 0) {
+    if (!accumulate) std::fill(dx, dx + g.batch * g.in_channels * g.in_plane(), real(0));
     backward_input_by_columns(g, dy, w, dx);
     return;
   }
@@ -433,7 +437,13 @@ void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* 
   t.groups = G;
   t.out_h = g.in_h;
   t.out_w = g.in_w;
-  conv2d_forward_impl(t, dy, wf.data(), nullptr, dx, /*accumulate=*/true);
+  conv2d_forward_impl(t, dy, wf.data(), nullptr, dx, accumulate);
+}
+
+}  // namespace
+
+void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx) {
+  backward_input(g, dy, w, dx, /*accumulate=*/true);
 }
 
 void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
@@ -504,8 +514,7 @@ void conv_bias_backward(const real* dy, int64_t batch, int64_t channels, int64_t
 
 void conv_transpose2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y) {
   const int64_t y_size = g.batch * g.in_channels * g.in_plane();
-  std::fill(y, y + y_size, real(0));
-  conv2d_backward_input(g, x, w, y);
+  backward_input(g, x, w, y, /*accumulate=*/false);  // writes y without reading it first
   if (!b) return;
   const int64_t P = g.in_plane();
 #pragma omp parallel for schedule(static) if (y_size > 32768 && !omp_in_parallel())
