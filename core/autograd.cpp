@@ -60,6 +60,14 @@ Tensor& grad_buffer(const Tensor& t) {
   return slot;
 }
 
+Tensor& grad_buffer_for_write(const Tensor& t, bool* add) {
+  TensorImpl* impl = t.impl();
+  Tensor& slot = grad_slot(impl);
+  *add = slot.defined();
+  if (!slot.defined()) slot = Tensor::empty(impl->shape);
+  return slot;
+}
+
 void accumulate_grad(const Tensor& t, const Tensor& g) {
   TensorImpl* impl = t.impl();
   ST_CHECK(g.numel() == impl->numel, "accumulate_grad: gradient of shape " << shape_str(g.shape())

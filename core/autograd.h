@@ -9,7 +9,9 @@
 // contributed, and releases the graph as it goes.
 //
 // Backward functions ACCUMULATE into input gradients (grad_buffer() returns the input's gradient
-// tensor, zero-initialised on first use); they never overwrite.
+// tensor, zero-initialised on first use); they never overwrite what is there. A kernel that can
+// also write its result outright asks grad_buffer_for_write() instead, which skips zeroing a
+// gradient that nothing has written yet (the usual case: the activation has one consumer).
 #include <functional>
 #include <memory>
 #include <string>
@@ -63,6 +65,10 @@ void record_node(const char* name, const std::vector<Tensor>& inputs, const std:
 // The gradient tensor of `t` (same shape), allocated as zeros on first use: the leaf's grad(),
 // or for a non-leaf its slot in the producing node. Backward kernels accumulate into it (+=).
 Tensor& grad_buffer(const Tensor& t);
+// The same tensor for a backward kernel that can write as well as add: when t has no gradient yet
+// it is allocated uninitialised and *add is false (the caller must write every element); else
+// *add is true (the caller adds into it, as into grad_buffer()).
+Tensor& grad_buffer_for_write(const Tensor& t, bool* add);
 // grad(t) += g  (same numel).
 void accumulate_grad(const Tensor& t, const Tensor& g);
 

@@ -210,6 +210,26 @@ TEST_CASE("conv_transpose2d forward and backward match the reference", "[conv]")
   }
 }
 
+TEST_CASE("conv2d input gradients add up when the input has several consumers", "[conv]") {
+  // The first consumer's backward writes the fresh gradient buffer, the others add to it; both
+  // kernel paths (stride 1 with 8 input channels, and stride 2).
+  for (int64_t stride : {1, 2}) {
+    INFO("stride " << stride);
+    const Tensor x0 = random({2, 8, 7, 6}, 800 + stride);
+    const Tensor w1 = random({5, 8, 3, 3}, 810 + stride), w2 = random({5, 8, 3, 3}, 820 + stride);
+    const Conv2dOptions opt = Conv2dOptions::make(stride, 1);
+    std::vector<real> separate(x0.numel(), 0);
+    for (const Tensor& w : {w1, w2}) {
+      Tensor x = x0.clone().set_requires_grad(true);
+      sum(conv2d(x, w, Tensor(), opt)).backward();
+      for (int64_t i = 0; i < x.numel(); ++i) separate[i] += x.grad().data()[i];
+    }
+    Tensor x = x0.clone().set_requires_grad(true);
+    sum(add(conv2d(x, w1, Tensor(), opt), conv2d(x, w2, Tensor(), opt))).backward();
+    for (int64_t i = 0; i < x.numel(); ++i) REQUIRE(x.grad().data()[i] == Approx(separate[i]).margin(1e-5));
+  }
+}
+
 TEST_CASE("conv_transpose2d is the adjoint of conv2d", "[conv]") {
   // <conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for matching stride, padding, groups and
   // an output size equal to x's.

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -308,26 +309,38 @@ TEST_CASE("batch_norm kernels match the naive reference loops", "[norm]") {
             }
             for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == Approx(y_ref.data()[i]).margin(2e-4));
 
-            Tensor dx = Tensor::full(shape, real(0.5)), dx_ref = Tensor::full(shape, real(0.5));
-            Tensor dr = Tensor::full(shape, real(-0.25)), dr_ref = Tensor::full(shape, real(-0.25));
-            std::vector<real> dg(C, 1), db(C, 1), dg_ref = dg, db_ref = db;
             const real* relu_y = relu ? y_ref.data() : nullptr;
-            batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training, relu_y,
-                                dx.data(), dg.data(), db.data(), with_residual ? dr.data() : nullptr);
-            batch_norm_backward_reference(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training,
-                                          relu_y, dx_ref.data(), dg_ref.data(), db_ref.data(),
-                                          with_residual ? dr_ref.data() : nullptr);
-            for (int64_t c = 0; c < C; ++c) {
-              CHECK(dg[c] == Approx(dg_ref[c]).margin(1e-3));
-              CHECK(db[c] == Approx(db_ref[c]).margin(1e-3));
-            }
-            for (int64_t i = 0; i < dx.numel(); ++i) REQUIRE(dx.data()[i] == Approx(dx_ref.data()[i]).margin(1e-4));
-            for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr.data()[i] == dr_ref.data()[i]);
-            if (with_residual) {  // the residual's gradient alone
-              Tensor dr2 = Tensor::full(shape, real(-0.25));
+            // Gradients added to old values, and written outright over NaN (which must not be read).
+            for (bool add : {true, false}) {
+              INFO((add ? "add" : "write"));
+              const real old = add ? real(0.5) : std::numeric_limits<real>::quiet_NaN();
+              Tensor dx = Tensor::full(shape, old), dx_ref = Tensor::full(shape, old);
+              Tensor dr = Tensor::full(shape, old), dr_ref = Tensor::full(shape, old);
+              std::vector<real> dg(C, 1), db(C, 1), dg_ref = dg, db_ref = db;
+              BatchNormGrads out{dx.data(), add, dg.data(), db.data(), with_residual ? dr.data() : nullptr, add};
+              BatchNormGrads out_ref{dx_ref.data(), add, dg_ref.data(), db_ref.data(),
+                                     with_residual ? dr_ref.data() : nullptr, add};
               batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training, relu_y,
-                                  nullptr, nullptr, nullptr, dr2.data());
-              for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr2.data()[i] == dr_ref.data()[i]);
+                                  out);
+              batch_norm_backward_reference(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g,
+                                            training, relu_y, out_ref);
+              for (int64_t c = 0; c < C; ++c) {
+                CHECK(dg[c] == Approx(dg_ref[c]).margin(1e-3));
+                CHECK(db[c] == Approx(db_ref[c]).margin(1e-3));
+              }
+              for (int64_t i = 0; i < dx.numel(); ++i)
+                REQUIRE(dx.data()[i] == Approx(dx_ref.data()[i]).margin(1e-4));
+              if (with_residual) {
+                for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr.data()[i] == dr_ref.data()[i]);
+                // The residual's gradient alone.
+                Tensor dr2 = Tensor::full(shape, old);
+                BatchNormGrads only_dr;
+                only_dr.dresidual = dr2.data();
+                only_dr.dresidual_add = add;
+                batch_norm_backward(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g, training,
+                                    relu_y, only_dr);
+                for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr2.data()[i] == dr_ref.data()[i]);
+              }
             }
           }
   }
@@ -361,6 +374,15 @@ TEST_CASE("batch_norm_add equals batch_norm, add and relu composed, values and g
         for (int64_t i = 0; i < g1[k].numel(); ++i) REQUIRE(g1[k].data()[i] == Approx(g2[k].data()[i]).margin(1e-5));
       for (int64_t c = 0; c < 3; ++c) CHECK(rm.data()[c] == rm2.data()[c]);
     }
+  // The residual may be the input itself: both gradients land in one buffer.
+  Tensor x = rand_uniform(shape, gen, -2, 2).set_requires_grad(true);
+  Tensor dy = rand_uniform(shape, gen, -1, 1);
+  sum(mul(batch_norm_add(x, x, Tensor(), Tensor(), Tensor(), Tensor(), true), dy)).backward();
+  const Tensor g1 = x.grad().clone();
+  x.zero_grad();
+  sum(mul(add(batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true), x), dy)).backward();
+  for (int64_t i = 0; i < g1.numel(); ++i) REQUIRE(g1.data()[i] == Approx(x.grad().data()[i]).margin(1e-5));
+
   CHECK_THROWS_WITH(batch_norm_add(Tensor::zeros({2, 3, 4}), Tensor::zeros({2, 3, 5}), Tensor(), Tensor(), Tensor(),
                                    Tensor(), true),
                     Catch::Contains("residual [2, 3, 5]") && Catch::Contains("[2, 3, 4]"));

@@ -442,8 +442,8 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
 
 }  // namespace
 
-void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx) {
-  backward_input(g, dy, w, dx, /*accumulate=*/true);
+void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add) {
+  backward_input(g, dy, w, dx, add);
 }
 
 void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
@@ -525,8 +525,8 @@ void conv_transpose2d_forward(const Conv2dGeometry& g, const real* x, const real
   }
 }
 
-void conv_transpose2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx) {
-  conv2d_forward_impl(g, dy, w, nullptr, dx, /*accumulate=*/true);
+void conv_transpose2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add) {
+  conv2d_forward_impl(g, dy, w, nullptr, dx, add);
 }
 
 void conv_transpose2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {

@@ -68,8 +68,8 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
 // y = conv2d(x, w) + b  (overwrites y).
 void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y);
 // dx += conv2d input gradient of dy (w_g^T · dy_g, then col2im; for stride 1, the forward conv
-// of dy with the flipped kernel).
-void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx);
+// of dy with the flipped kernel); dx = ... when !add (dx's old values are not read).
+void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add = true);
 // dw += sum over the batch of dy_g · im2col(x)_g^T. Each thread sums its images into its own
 // accumulator; the partial sums are added in thread order, so the result is deterministic for
 // a given thread count.
@@ -81,8 +81,9 @@ void conv_bias_backward(const real* dy, int64_t batch, int64_t channels, int64_t
 // ---- conv_transpose2d, with g from conv_transpose2d_geometry
 // y_t = conv2d_backward_input(x_t) + b  (overwrites y_t [batch, g.in_channels, g.in_h, g.in_w]).
 void conv_transpose2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y);
-// dx_t += conv2d_forward(dy_t)   (dx_t: [batch, g.out_channels, g.out_h, g.out_w]).
-void conv_transpose2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx);
+// dx_t += conv2d_forward(dy_t)   (dx_t: [batch, g.out_channels, g.out_h, g.out_w]); = when !add.
+void conv_transpose2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx,
+                                     bool add = true);
 // dw += conv2d weight gradient with dy_t as the conv2d input and x_t as its output gradient.
 void conv_transpose2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw);
 

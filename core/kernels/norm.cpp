@@ -55,48 +55,55 @@ inline void block_grad_sums(const real* x, const real* dy, const real* y, int64_
   sum_g_xc += b;
 }
 
+// What a backward block does with dx and with dresidual.
+enum Out { kNone = 0, kWrite = 1, kAdd = 2 };
+inline int out_mode(const real* p, bool add) { return p ? (add ? kAdd : kWrite) : kNone; }
+
+// dx and dresidual over one block: g = dy masked by y > 0 when RELU;
+// dx = (or +=) scale * (g - m_g - (x - mu) * k); dresidual = (or +=) g.
+template <bool RELU, int DX, int DR>
+void grad_block(const real* x, const real* dy, const real* y, int64_t n, real mu, real scale, real m_g, real k,
+                real* dx, real* dr) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const real g = RELU ? (y[i] > 0 ? dy[i] : real(0)) : dy[i];
+    if (DX != kNone) {
+      const real v = scale * (g - m_g - (x[i] - mu) * k);
+      dx[i] = DX == kAdd ? dx[i] + v : v;
+    }
+    if (DR != kNone) dr[i] = DR == kAdd ? dr[i] + g : g;
+  }
+}
+
+using GradBlock = void (*)(const real*, const real*, const real*, int64_t, real, real, real, real, real*, real*);
+template <bool RELU>
+constexpr GradBlock kGradBlocks[3][3] = {
+    {nullptr, grad_block<RELU, kNone, kWrite>, grad_block<RELU, kNone, kAdd>},
+    {grad_block<RELU, kWrite, kNone>, grad_block<RELU, kWrite, kWrite>, grad_block<RELU, kWrite, kAdd>},
+    {grad_block<RELU, kAdd, kNone>, grad_block<RELU, kAdd, kWrite>, grad_block<RELU, kAdd, kAdd>}};
+
 template <bool RELU>
 void backward_channel(const real* x, const real* dy, const real* y, int64_t N, int64_t C, int64_t S, int64_t c,
-                      real mu, real is, real gamma, bool batch_stats, real* dx, real* dgamma, real* dbeta,
-                      real* dres) {
+                      real mu, real is, real gamma, bool batch_stats, const BatchNormGrads& out) {
   const int64_t M = N * S;
   double sum_g = 0, sum_g_xc = 0;
-  if (dgamma || dbeta || (dx && batch_stats))
+  if (out.dgamma || out.dbeta || (out.dx && batch_stats))
     for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
       block_grad_sums<RELU>(x + o, dy + o, RELU ? y + o : nullptr, n, mu, sum_g, sum_g_xc);
     });
   const double sum_g_xhat = sum_g_xc * is;
-  if (dbeta) dbeta[c] += static_cast<real>(sum_g);
-  if (dgamma) dgamma[c] += static_cast<real>(sum_g_xhat);
-  if (!dx && !dres) return;
+  if (out.dbeta) out.dbeta[c] += static_cast<real>(sum_g);
+  if (out.dgamma) out.dgamma[c] += static_cast<real>(sum_g_xhat);
+  const GradBlock block = kGradBlocks<RELU>[out_mode(out.dx, out.dx_add)][out_mode(out.dresidual, out.dresidual_add)];
+  if (!block) return;
   const real scale = gamma * is;
   // dx = scale * (g - mean(g) - x̂ * mean(g * x̂)): the last two terms are the paths through the
   // batch mean and the batch variance (absent in evaluation mode).
   const real m_g = batch_stats ? static_cast<real>(sum_g / static_cast<double>(M)) : real(0);
   const real k = batch_stats ? static_cast<real>(sum_g_xhat / static_cast<double>(M)) * is : real(0);
   for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
-    const real* xb = x + o;
-    const real* dyb = dy + o;
-    const real* yb = RELU ? y + o : nullptr;
-    real* dxb = dx ? dx + o : nullptr;
-    real* drb = dres ? dres + o : nullptr;
-    if (dxb && drb) {
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) {
-        const real g = RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
-        dxb[i] += scale * (g - m_g - (xb[i] - mu) * k);
-        drb[i] += g;
-      }
-    } else if (dxb) {
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) {
-        const real g = RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
-        dxb[i] += scale * (g - m_g - (xb[i] - mu) * k);
-      }
-    } else {
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) drb[i] += RELU ? (yb[i] > 0 ? dyb[i] : real(0)) : dyb[i];
-    }
+    block(x + o, dy + o, RELU ? y + o : nullptr, n, mu, scale, m_g, k, out.dx ? out.dx + o : nullptr,
+          out.dresidual ? out.dresidual + o : nullptr);
   });
 }
 
@@ -153,18 +160,16 @@ void batch_norm_forward(const real* x, int64_t N, int64_t C, int64_t S, const re
 }
 
 void batch_norm_backward(const real* x, const real* dy, int64_t N, int64_t C, int64_t S, const real* mean,
-                         const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y, real* dx,
-                         real* dgamma, real* dbeta, real* dresidual) {
+                         const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y,
+                         const BatchNormGrads& out) {
   const int64_t M = N * S;
 #pragma omp parallel for if (M * C > kParallelMin) schedule(static)
   for (int64_t c = 0; c < C; ++c) {
     const real g = gamma ? gamma[c] : real(1);
     if (relu_y)
-      backward_channel<true>(x, dy, relu_y, N, C, S, c, mean[c], inv_std[c], g, batch_stats, dx, dgamma, dbeta,
-                             dresidual);
+      backward_channel<true>(x, dy, relu_y, N, C, S, c, mean[c], inv_std[c], g, batch_stats, out);
     else
-      backward_channel<false>(x, dy, nullptr, N, C, S, c, mean[c], inv_std[c], g, batch_stats, dx, dgamma, dbeta,
-                              dresidual);
+      backward_channel<false>(x, dy, nullptr, N, C, S, c, mean[c], inv_std[c], g, batch_stats, out);
   }
 }
 

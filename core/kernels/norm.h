@@ -22,19 +22,30 @@ void batch_norm_forward(const real* x, int64_t N, int64_t C, int64_t S, const re
                         const real* residual, real eps, bool batch_stats, bool relu, real* mean, real* var,
                         real* inv_std, real* y);
 
-// Accumulates (+=) the gradients of batch_norm_forward given dy[N, C, S], the input x and the
-// mean[C] / inv_std[C] the forward used. Any of dx[N, C, S], dgamma[C], dbeta[C] may be null
-// (not needed). relu_y: the forward's output when it had a fused ReLU (dy counts only where
+// Where batch_norm_backward puts its gradients: any pointer may be null (not needed). dgamma[C]
+// and dbeta[C] are added to; dx[N, C, S] and dresidual[N, C, S] are added to when their flag is
+// set, else written outright (their old values are not read).
+struct BatchNormGrads {
+  real* dx = nullptr;
+  bool dx_add = true;
+  real* dgamma = nullptr;
+  real* dbeta = nullptr;
+  real* dresidual = nullptr;  // when the forward added a residual
+  bool dresidual_add = true;
+};
+
+// The gradients of batch_norm_forward given dy[N, C, S], the input x and the mean[C] / inv_std[C]
+// the forward used. relu_y: the forward's output when it had a fused ReLU (dy counts only where
 // relu_y > 0), else null. With g the masked dy, x̂ = (x - mean) * inv_std and M = N * S:
-//   dresidual += g (when not null: the forward added a residual)
+//   dresidual = g
 //   dbeta  += Σ g                   dgamma += Σ g * x̂
 //   batch_stats true  (the statistics depend on x):
-//     dx += gamma * inv_std / M * (M * g - Σ g - x̂ * Σ g * x̂)
+//     dx = gamma * inv_std / M * (M * g - Σ g - x̂ * Σ g * x̂)
 //   batch_stats false (the statistics are constants):
-//     dx += gamma * inv_std * g
+//     dx = gamma * inv_std * g
 void batch_norm_backward(const real* x, const real* dy, int64_t N, int64_t C, int64_t S, const real* mean,
-                         const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y, real* dx,
-                         real* dgamma, real* dbeta, real* dresidual);
+                         const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y,
+                         const BatchNormGrads& out);
 
 // The naive loops (norm_reference.cpp): one element at a time, double accumulators, one thread.
 // Same contracts as above; the references the kernels are tested against.
@@ -43,6 +54,6 @@ void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S
                                   real* mean, real* var, real* inv_std, real* y);
 void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int64_t C, int64_t S,
                                    const real* mean, const real* inv_std, const real* gamma, bool batch_stats,
-                                   const real* relu_y, real* dx, real* dgamma, real* dbeta, real* dresidual);
+                                   const real* relu_y, const BatchNormGrads& out);
 
 }  // namespace st

@@ -51,8 +51,15 @@ void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S
 
 void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int64_t C, int64_t S,
                                    const real* mean, const real* inv_std, const real* gamma, bool batch_stats,
-                                   const real* relu_y, real* dx, real* dgamma, real* dbeta, real* dresidual) {
+                                   const real* relu_y, const BatchNormGrads& out) {
   const int64_t M = N * S;
+  // Written outright = zeroed, then added to.
+  real* dx = out.dx;
+  real* dgamma = out.dgamma;
+  real* dbeta = out.dbeta;
+  real* dresidual = out.dresidual;
+  for (int64_t i = 0; dx && !out.dx_add && i < M * C; ++i) dx[i] = 0;
+  for (int64_t i = 0; dresidual && !out.dresidual_add && i < M * C; ++i) dresidual[i] = 0;
   for (int64_t c = 0; c < C; ++c) {
     const real mu = mean[c], is = inv_std[c];
     // Σ dy and Σ dy * x̂ over the channel: needed by dbeta, dgamma and the training-mode dx.

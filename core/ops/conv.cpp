@@ -74,7 +74,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // than kept: it is kH*kW times the size of the input).
   record_node("conv2d", {x, weight, bias}, {out}, [x, weight, bias, g](const std::vector<Tensor>& grads) {
     const real* dy = grads[0].data();
-    if (x.requires_grad()) conv2d_backward_input(g, dy, weight.data(), grad_buffer(x).data());
+    if (x.requires_grad()) {
+      bool add;
+      real* dx = grad_buffer_for_write(x, &add).data();
+      conv2d_backward_input(g, dy, weight.data(), dx, add);
+    }
     if (weight.requires_grad()) conv2d_backward_weight(g, x.data(), dy, grad_buffer(weight).data());
     if (bias.defined() && bias.requires_grad())
       conv_bias_backward(dy, g.batch, g.out_channels, g.out_plane(), grad_buffer(bias).data());
@@ -133,7 +137,11 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 
   record_node("conv_transpose2d", {x, weight, bias}, {out}, [x, weight, bias, g](const std::vector<Tensor>& grads) {
     const real* dy = grads[0].data();
-    if (x.requires_grad()) conv_transpose2d_backward_input(g, dy, weight.data(), grad_buffer(x).data());
+    if (x.requires_grad()) {
+      bool add;
+      real* dx = grad_buffer_for_write(x, &add).data();
+      conv_transpose2d_backward_input(g, dy, weight.data(), dx, add);
+    }
     if (weight.requires_grad()) conv_transpose2d_backward_weight(g, x.data(), dy, grad_buffer(weight).data());
     if (bias.defined() && bias.requires_grad())
       conv_bias_backward(dy, g.batch, g.in_channels, g.in_plane(), grad_buffer(bias).data());

@@ -76,13 +76,14 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& residual, const Tensor& we
   const Tensor relu_y = opt.relu ? out.detach() : Tensor();
   record_node(name, {x, weight, bias, residual}, {out},
               [x, weight, bias, residual, mean, inv_std, relu_y, N, C, S, training](const std::vector<Tensor>& g) {
-                real* dx = x.requires_grad() ? grad_buffer(x).data() : nullptr;
-                real* dgamma = weight.requires_grad() ? grad_buffer(weight).data() : nullptr;
-                real* dbeta = bias.requires_grad() ? grad_buffer(bias).data() : nullptr;
-                real* dres = residual.requires_grad() ? grad_buffer(residual).data() : nullptr;
+                BatchNormGrads out;
+                if (x.requires_grad()) out.dx = grad_buffer_for_write(x, &out.dx_add).data();
+                if (weight.requires_grad()) out.dgamma = grad_buffer(weight).data();
+                if (bias.requires_grad()) out.dbeta = grad_buffer(bias).data();
+                if (residual.requires_grad()) out.dresidual = grad_buffer_for_write(residual, &out.dresidual_add).data();
                 batch_norm_backward(x.data(), g[0].data(), N, C, S, mean.data(), inv_std.data(),
                                     weight.defined() ? weight.data() : nullptr, training,
-                                    relu_y.defined() ? relu_y.data() : nullptr, dx, dgamma, dbeta, dres);
+                                    relu_y.defined() ? relu_y.data() : nullptr, out);
               });
   return out;
 }
