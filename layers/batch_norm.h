@@ -30,6 +30,7 @@ class BatchNorm : public Layer {
   // BN(x) + residual, then the ReLU when the layer has one; residual: the shape of x.
   Tensor forward_add(const Tensor& x, const Tensor& residual);
   std::string describe() const override;
+  const BatchNormLayerOptions& options() const { return opt_; }
   Tensor* weight() { return weight_; }
   Tensor* bias() { return bias_; }
   Tensor& running_mean() { return *running_mean_; }

@@ -25,6 +25,10 @@ class Layer : public Module {
     return y;
   }
 
+  // Whether a LayerObserver is installed on this thread (code that would fuse several layers into
+  // one op runs them one by one then, so that the observer sees each call).
+  static bool observed() { return observer_ != nullptr; }
+
  protected:
   // Reports a call to the observer as operator() does: for a layer's other entry points
   // (BatchNorm::forward_add).

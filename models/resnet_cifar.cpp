@@ -4,6 +4,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/pool.h"
 #include "core/ops/shape_ops.h"
+#include "layers/conv_batch_norm.h"
 
 namespace st {
 
@@ -38,7 +39,7 @@ ProjectionShortcut::ProjectionShortcut(int64_t in_channels, int64_t out_channels
   bn_ = register_module("bn", std::make_shared<BatchNorm>(BatchNormLayerOptions{out_channels}));
 }
 
-Tensor ProjectionShortcut::forward(const Tensor& x) { return (*bn_)((*conv_)(x)); }
+Tensor ProjectionShortcut::forward(const Tensor& x) { return conv_then_batch_norm(*conv_, *bn_, x); }
 
 std::string ProjectionShortcut::describe() const {
   return "ProjectionShortcut(" + conv_->describe() + ", " + bn_->describe() + ")";
@@ -65,7 +66,7 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
+  Tensor h = conv_then_batch_norm(*conv1_, *bn1_, x);  // bn1 applies the ReLU
   return bn2_->forward_add((*conv2_)(h), shortcut_ ? (*shortcut_)(x) : x);
 }
 
@@ -108,7 +109,7 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& opt, Generator& gen, const Co
 Tensor ResNetCifar::forward(const Tensor& x) {
   ST_CHECK(x.dim() == 4 && x.size(1) == 3,
            "ResNetCifar: input " << shape_str(x.shape()) << " is not an image batch [N, 3, H, W]");
-  Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
+  Tensor h = conv_then_batch_norm(*conv1_, *bn1_, x);  // bn1 applies the ReLU
   for (auto& stage : stages_) h = (*stage)(h);
   return (*fc_)(global_avg_pool2d(h));
 }

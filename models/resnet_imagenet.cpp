@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/pool.h"
+#include "layers/conv_batch_norm.h"
 #include "models/resnet_cifar.h"
 
 namespace st {
@@ -33,7 +34,7 @@ ResNetImageNet::ResNetImageNet(const ResNetImageNetOptions& opt, Generator& gen,
 Tensor ResNetImageNet::forward(const Tensor& x) {
   ST_CHECK(x.dim() == 4 && x.size(1) == 3 && x.size(2) >= 32 && x.size(3) >= 32,
            "ResNetImageNet: input " << shape_str(x.shape()) << " is not an image batch [N, 3, H, W] with H, W >= 32");
-  Tensor h = (*bn1_)((*conv1_)(x));  // bn1 applies the ReLU
+  Tensor h = conv_then_batch_norm(*conv1_, *bn1_, x);  // bn1 applies the ReLU
   h = max_pool2d(h, Pool2dOptions::make(3, 2, 1));
   for (auto& stage : stages_) h = (*stage)(h);
   return (*fc_)(global_avg_pool2d(h));

@@ -6,6 +6,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/pool.h"
 #include "core/ops/shape_ops.h"
+#include "layers/conv_batch_norm.h"
 
 namespace st {
 
@@ -34,7 +35,7 @@ Tensor Vgg7::forward(const Tensor& x) {
            "Vgg7: input " << shape_str(x.shape()) << " is not a CIFAR batch [N, 3, 32, 32]");
   Tensor h = x;
   for (int i = 0; i < 6; ++i) {
-    h = (*bns_[i])((*convs_[i])(h));  // the batch norms apply the ReLU
+    h = conv_then_batch_norm(*convs_[i], *bns_[i], h);  // the batch norms apply the ReLU
     if (i % 2 == 1) h = max_pool2d(h, Pool2dOptions::make(2, 2));
   }
   h = (*bns_[6])((*fc1_)(flatten(h, 1)));

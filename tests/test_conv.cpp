@@ -11,6 +11,7 @@
 
 #include "core/autograd.h"
 #include "core/error.h"
+#include "core/kernels/conv_gemm.h"
 #include "core/kernels/conv_reference.h"
 #include "core/kernels/pool.h"
 #include "core/ops.h"
@@ -79,6 +80,8 @@ const std::vector<ConvCase> kConvCases = {
     {1, 4, 9, 9, 10, 3, 3, 1, 1, 1, 1, 1, true},    // batch 1: split by positions
     {2, 3, 17, 19, 5, 3, 3, 1, 1, 1, 1, 1, true},   // weight gradient by dots: P % 16 != 0, Co % 4 != 0
     {2, 4, 16, 17, 6, 3, 3, 1, 1, 1, 1, 2, false},  // ... with groups
+    {3, 128, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, true},   // P = 49, K = 1152, stride 1: register tiles
+    {2, 120, 13, 13, 6, 3, 3, 2, 2, 1, 1, 1, false},// ... stride 2: one GEMM per chunk of images
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {
@@ -122,6 +125,34 @@ TEST_CASE("conv2d forward and backward match the direct-loop reference", "[conv]
     check_close(x.grad(), dx_ref);
     check_close(w.grad(), dw_ref);
     if (c.bias) check_close(b.grad(), db_ref);
+  }
+}
+
+TEST_CASE("conv2d as one GEMM per chunk of images matches the reference, chunks of every size", "[conv]") {
+  ConvCase c{5, 6, 7, 6, 4, 3, 3, 2, 1, 1, 0, 1, true};
+  const Conv2dGeometry g = geometry_of(c);
+  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 900), w = random({c.c_out, c.c_in, c.kh, c.kw}, 901);
+  const Tensor b = random({c.c_out}, 902), dy = random({c.n, c.c_out, g.out_h, g.out_w}, 903);
+  std::vector<real> y_ref(dy.numel()), dx_ref(x.numel()), dw_ref(w.numel()), db_ref(c.c_out);
+  conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
+  conv2d_backward_reference(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data());
+  for (int64_t chunk : {1, 2, 5, 0}) {
+    INFO("chunk " << chunk);
+    Tensor y = Tensor::full(dy.shape(), std::numeric_limits<real>::quiet_NaN());
+    conv2d_forward_gemm(g, x.data(), w.data(), b.data(), y.data(), /*relu=*/false, chunk);
+    check_close(y, y_ref);
+    Tensor dx = Tensor::full(x.shape(), std::numeric_limits<real>::quiet_NaN());
+    conv2d_backward_input_gemm(g, dy.data(), w.data(), dx.data(), /*add=*/false, chunk);
+    check_close(dx, dx_ref);
+    conv2d_backward_input_gemm(g, dy.data(), w.data(), dx.data(), /*add=*/true, chunk);  // now twice
+    for (real& v : dx_ref) v *= 2;
+    check_close(dx, dx_ref);
+    for (real& v : dx_ref) v /= 2;
+    Tensor dw = Tensor::ones(w.shape());
+    conv2d_backward_weight_gemm(g, x.data(), dy.data(), dw.data(), chunk);
+    std::vector<real> dw_plus_one = dw_ref;
+    for (real& v : dw_plus_one) v += 1;
+    check_close(dw, dw_plus_one);
   }
 }
 

@@ -237,6 +237,74 @@ TEST_CASE("models in evaluation mode use running statistics; training mode uses 
   CHECK(net.stage(3)[0].is_training());
 }
 
+TEST_CASE("inference folds batch norm into the convolutions and matches the layers run one by one",
+          "[models]") {
+  // Without a graph in evaluation mode, conv → batch norm pairs run as one folded convolution
+  // (layers/conv_batch_norm.h); with grad mode on they run as separate layers. Trained-looking
+  // batch-norm statistics and affine parameters make the fold do real work.
+  Generator gen(61);
+  ResNetCifar resnet(ResNetCifarOptions{8, 10, 'B', 4}, gen);
+  Vgg7 vgg(Vgg7Options{10, 0.0625}, gen);
+  for (Module* net : std::vector<Module*>{&resnet, &vgg}) {
+    for (auto& [name, t] : net->named_parameters())
+      if (name.find("bn") != std::string::npos) t.copy_(rand_uniform(t.shape(), gen, 0.5, 1.5));
+    for (auto& [name, t] : net->named_buffers())
+      t.copy_(name.find("var") != std::string::npos ? rand_uniform(t.shape(), gen, 0.5, 2)
+                                                      : rand_uniform(t.shape(), gen, -0.3, 0.3));
+    net->eval();
+    Layer& layer = dynamic_cast<Layer&>(*net);
+    const Tensor x = rand_normal({3, 3, 32, 32}, gen);
+    const Tensor separate = layer(x);  // grad mode on: no fusion
+    Tensor fused;
+    {
+      NoGradGuard ng;
+      fused = layer(x);
+    }
+    REQUIRE(fused.shape() == separate.shape());
+    for (int64_t i = 0; i < fused.numel(); ++i)
+      REQUIRE(fused.data()[i] == Approx(separate.data()[i]).epsilon(1e-4).margin(1e-4));
+  }
+}
+
+TEST_CASE("conv2d_batch_norm_eval equals conv2d then batch_norm (and relu) in evaluation", "[models]") {
+  Generator gen(62);
+  // Plain, strided with a bias, and a shape that takes the batched GEMM path (stride 2, P = 49,
+  // K = 1152).
+  struct Case {
+    Shape x, w;
+    int64_t stride, pad;
+    bool bias;
+  };
+  for (const Case& c : {Case{{2, 5, 9, 7}, {6, 5, 3, 3}, 1, 1, false}, Case{{2, 4, 9, 9}, {8, 4, 3, 3}, 2, 1, true},
+                        Case{{2, 128, 13, 13}, {8, 128, 3, 3}, 2, 1, false}})
+    for (bool relu : {false, true})
+      for (bool affine : {false, true}) {
+        INFO("x " << shape_str(c.x) << " stride " << c.stride << (relu ? " relu" : "") << (affine ? " affine" : ""));
+        const int64_t C = c.w[0];
+        const Tensor x = rand_normal(c.x, gen), w = rand_normal(c.w, gen, 0, 0.2);
+        const Tensor b = c.bias ? rand_normal({C}, gen) : Tensor();
+        const Tensor gamma = affine ? rand_uniform({C}, gen, 0.5, 1.5) : Tensor();
+        const Tensor beta = affine ? rand_uniform({C}, gen, -1, 1) : Tensor();
+        const Tensor mean = rand_uniform({C}, gen, -0.5, 0.5), var = rand_uniform({C}, gen, 0.5, 2);
+        const Conv2dOptions opt = Conv2dOptions::make(c.stride, c.pad);
+        BatchNormOptions bo;
+        bo.relu = relu;
+        NoGradGuard ng;
+        const Tensor expected = batch_norm(conv2d(x, w, b, opt), gamma, beta, mean, var, false, bo);
+        const Tensor got = conv2d_batch_norm_eval(x, w, b, gamma, beta, mean, var, bo.eps, relu, opt);
+        REQUIRE(got.shape() == expected.shape());
+        for (int64_t i = 0; i < got.numel(); ++i)
+          REQUIRE(got.data()[i] == Approx(expected.data()[i]).epsilon(1e-4).margin(1e-5));
+      }
+  Tensor w = rand_normal({4, 3, 3, 3}, gen).set_requires_grad(true);
+  CHECK_THROWS_WITH(conv2d_batch_norm_eval(Tensor::zeros({1, 3, 5, 5}), w, Tensor(), Tensor(), Tensor(),
+                                           Tensor::zeros({4}), Tensor::ones({4}), 1e-5, false),
+                    Catch::Contains("evaluation only"));
+  CHECK_THROWS_WITH(conv2d_batch_norm_eval(Tensor::zeros({1, 3, 5, 5}), w.detach(), Tensor(), Tensor::ones({5}),
+                                           Tensor(), Tensor::zeros({4}), Tensor::ones({4}), 1e-5, false),
+                    Catch::Contains("[5]"));
+}
+
 TEST_CASE("build_model makes the named model and rejects unknown names", "[models]") {
   Generator gen(7);
   ModelOptions o;

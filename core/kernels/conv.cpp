@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/kernels/conv_gemm.h"
+
 namespace st {
 
 namespace {
@@ -27,12 +29,14 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 //   A(r, d) = a[d*MR + r]         (A packed [depth][MR])        unless A_ROWS, then arow[r][d];
 //   B(d, :) = b + boff[d]         (rows anywhere, e.g. in S)    unless !B_OFFS, then b + d*ldb;
 // C's rows are ldc apart, or at crow[r] when C_ROWS;
-// init = row_init[r] when row_init is given, else 0, and C's old values are added when load_c.
+// init = row_init[r] when row_init is given, else 0, and C's old values are added when load_c;
+// then max(·, 0) when relu.
 // A is broadcast, B read in packets; every pointer must have the full tile behind it (callers pad
 // their buffers).
 template <int MR, int NV, bool A_ROWS, bool B_OFFS, bool C_ROWS = false>
 inline void tile(int64_t depth, const real* a, const real* const* arow, const real* b, const int64_t* boff,
-                 int64_t ldb, real* c, int64_t ldc, bool load_c, const real* row_init, real* const* crow = nullptr) {
+                 int64_t ldb, real* c, int64_t ldc, bool load_c, const real* row_init, real* const* crow = nullptr,
+                 bool relu = false) {
   using namespace Eigen::internal;
   real* cr[MR];
 #pragma GCC unroll 16
@@ -65,8 +69,18 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
     for (int v = 0; v < NV; ++v) {
       Packet out = acc[r][v];
       if (load_c) out = padd(out, ploadu<Packet>(cr[r] + v * kPacket));
+      if (relu) out = pmax(out, pset1<Packet>(real(0)));
       pstoreu(cr[r] + v * kPacket, out);
     }
+}
+
+// Strided convolutions with small planes and deep patches go to one GEMM over a chunk of images
+// (conv_gemm.h). Measured on ResNet-18's shapes at batch 16, 2 threads (forward, input and
+// weight gradients): 128→256 stride 2 at 28×28 (P = 196, K = 1152) 9.4 / 11-13 / 9-12 ms against
+// 13-14 / 15-16 / 9-11 here; 256→512 stride 2 (P = 49) level; level or mixed for the stride-1
+// shapes (P = 49 and 196, batch 16; P = 64, batch 128 in VGG-7), slower for ResNet-20's (K <= 576).
+bool batched_gemm_preferred(const Conv2dGeometry& g) {
+  return g.groups == 1 && (g.stride_h != 1 || g.stride_w != 1) && g.patch_size() >= 1024 && g.out_plane() < 256;
 }
 
 // Per-thread scratch that grows and is kept between calls (no allocation in the steady state).
@@ -130,11 +144,11 @@ real* shifted_scratch(int slot, int64_t s_size) {
   return s;
 }
 
-// y (= or +=) conv2d(x, w) + b. Per image: S = shifted_image(x_n); then for each panel of kPanel
+// y (= or +=) conv2d(x, w) + b, then max(·, 0) when relu. Per image: S = shifted_image(x_n); then for each panel of kPanel
 // output positions, group and kMR-row block of the packed weights, one register tile reads its
 // K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
 void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
-                         bool accumulate) {
+                         bool accumulate, bool relu = false) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
   const int64_t Co_pad = round_up(Co, kMR), blocks = Co_pad / kMR;
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
@@ -174,14 +188,15 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
             const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
             real* out = y + n * y_image + (gi * Co + bi * kMR) * P + p0;
             if (rows == kMR && np == kPanel) {
-              tile<kMR, kNV, false, true>(K, a, nullptr, S + p0, off.data() + gi * K, 0, out, P, accumulate, bias);
+              tile<kMR, kNV, false, true>(K, a, nullptr, S + p0, off.data() + gi * K, 0, out, P, accumulate, bias,
+                                          nullptr, relu);
               continue;
             }
             // A partial tile goes through tmp [kMR, kPanel].
             if (accumulate)
               for (int64_t r = 0; r < rows; ++r) std::copy(out + r * P, out + r * P + np, tmp + r * kPanel);
             tile<kMR, kNV, false, true>(K, a, nullptr, S + p0, off.data() + gi * K, 0, tmp, kPanel, accumulate,
-                                        bias);
+                                        bias, nullptr, relu);
             for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
           }
       }
@@ -393,8 +408,9 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
   return g;
 }
 
-void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y) {
-  conv2d_forward_impl(g, x, w, b, y, /*accumulate=*/false);
+void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu) {
+  if (batched_gemm_preferred(g)) return conv2d_forward_gemm(g, x, w, b, y, relu);
+  conv2d_forward_impl(g, x, w, b, y, /*accumulate=*/false, relu);
 }
 
 namespace {
@@ -443,10 +459,12 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
 }  // namespace
 
 void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add) {
+  if (batched_gemm_preferred(g)) return conv2d_backward_input_gemm(g, dy, w, dx, add);
   backward_input(g, dy, w, dx, add);
 }
 
 void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
+  if (batched_gemm_preferred(g)) return conv2d_backward_weight_gemm(g, x, dy, dw);
   // Long rows with few output channels or a short patch go to the dot-product kernel, the rest
   // to the broadcast tiles below. Measured on the ResNet-20 shapes at batch 128, 2 threads
   // (st_bench_conv --breakdown): dots 1.8× faster for the first conv (3→16, P = 1024), 1.3× for

@@ -65,8 +65,9 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
                                          int64_t pad_h, int64_t pad_w, int64_t groups);
 
 // ---- conv2d
-// y = conv2d(x, w) + b  (overwrites y).
-void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y);
+// y = conv2d(x, w) + b, then max(y, 0) when relu  (overwrites y).
+void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
+                    bool relu = false);
 // dx += conv2d input gradient of dy (w_g^T · dy_g, then col2im; for stride 1, the forward conv
 // of dy with the flipped kernel); dx = ... when !add (dx's old values are not read).
 void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add = true);

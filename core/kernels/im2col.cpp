@@ -25,8 +25,9 @@ inline void valid_range(int64_t in, int64_t out, int64_t stride, int64_t pad, in
 
 }  // namespace
 
-void im2col(const PatchGeometry& g, const real* x, real* col) {
+void im2col(const PatchGeometry& g, const real* x, real* col, int64_t ld) {
   const int64_t H = g.height, W = g.width, Ho = g.out_h, Wo = g.out_w;
+  if (ld == 0) ld = Ho * Wo;
   for (int64_t c = 0; c < g.channels; ++c) {
     const real* xc = x + c * H * W;
     for (int64_t i = 0; i < g.kernel_h; ++i) {
@@ -35,7 +36,7 @@ void im2col(const PatchGeometry& g, const real* x, real* col) {
       for (int64_t j = 0; j < g.kernel_w; ++j) {
         int64_t ow_lo, ow_hi;
         valid_range(W, Wo, g.stride_w, g.pad_w, j, ow_lo, ow_hi);
-        real* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * Ho * Wo;
+        real* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         // Rows of the output that read only padding.
         std::fill(row, row + oh_lo * Wo, real(0));
         std::fill(row + oh_hi * Wo, row + Ho * Wo, real(0));
@@ -55,8 +56,9 @@ void im2col(const PatchGeometry& g, const real* x, real* col) {
   }
 }
 
-void col2im(const PatchGeometry& g, const real* col, real* x) {
+void col2im(const PatchGeometry& g, const real* col, real* x, int64_t ld) {
   const int64_t H = g.height, W = g.width, Ho = g.out_h, Wo = g.out_w;
+  if (ld == 0) ld = Ho * Wo;
   for (int64_t c = 0; c < g.channels; ++c) {
     real* xc = x + c * H * W;
     for (int64_t i = 0; i < g.kernel_h; ++i) {
@@ -65,7 +67,7 @@ void col2im(const PatchGeometry& g, const real* col, real* x) {
       for (int64_t j = 0; j < g.kernel_w; ++j) {
         int64_t ow_lo, ow_hi;
         valid_range(W, Wo, g.stride_w, g.pad_w, j, ow_lo, ow_hi);
-        const real* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * Ho * Wo;
+        const real* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * ld;
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
           real* dst = xc + (oh * g.stride_h - g.pad_h + i) * W + (ow_lo * g.stride_w - g.pad_w + j);
           const real* src = row + oh * Wo;

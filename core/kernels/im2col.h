@@ -38,12 +38,15 @@ struct PatchGeometry {
   int64_t cols() const { return out_h * out_w; }
 };
 
-// col[rows, cols] = patches of x[channels, height, width] (overwrites col).
-void im2col(const PatchGeometry& g, const real* x, real* col);
+// col[rows, cols] = patches of x[channels, height, width] (overwrites col). Row r starts at
+// col + r * ld (ld = 0: cols(), rows back to back; larger: the columns of several images side by
+// side in one matrix).
+void im2col(const PatchGeometry& g, const real* x, real* col, int64_t ld = 0);
 
-// The adjoint of im2col: x[channels, height, width] += scatter-add of col[rows, cols]
-// (entries that fall in the padding are dropped). Accumulates; zero x first for a plain result.
-void col2im(const PatchGeometry& g, const real* col, real* x);
+// The adjoint of im2col: x[channels, height, width] += scatter-add of col[rows, cols] (rows ld
+// apart as above; entries that fall in the padding are dropped). Accumulates; zero x first for a
+// plain result.
+void col2im(const PatchGeometry& g, const real* col, real* x, int64_t ld = 0);
 
 // The layout of the shifted image of one image (see the file comment).
 struct ShiftedLayout {

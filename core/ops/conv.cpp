@@ -1,5 +1,7 @@
 #include "core/ops/conv.h"
 
+#include <cmath>
+
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/kernels/conv.h"
@@ -27,10 +29,8 @@ void check_bias(const char* op, const Tensor& bias, const Tensor& weight, int64_
               << " (expected [" << out_channels << "])");
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt) {
-  ProfileScope prof("conv2d");
+// The geometry of conv2d(x, weight, bias, opt), after checking the shapes.
+Conv2dGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt) {
   check_common("conv2d", x, weight, opt.stride_h, opt.stride_w, opt.pad_h, opt.pad_w, opt.groups,
                "[C_out, C_in/groups, kH, kW]");
   const int64_t G = opt.groups;
@@ -65,7 +65,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                              << "×" << g.pad_w << "): the output would be empty");
   g.out_h = (g.in_h + 2 * g.pad_h - g.kernel_h) / g.stride_h + 1;
   g.out_w = (g.in_w + 2 * g.pad_w - g.kernel_w) / g.stride_w + 1;
+  return g;
+}
 
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt) {
+  ProfileScope prof("conv2d");
+  const Conv2dGeometry g = conv2d_geometry(x, weight, bias, opt);
   Tensor out = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w});
   conv2d_forward(g, x.data(), weight.data(), bias.defined() ? bias.data() : nullptr, out.data());
   if (!needs_graph({&x, &weight, &bias})) return out;
@@ -83,6 +90,38 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     if (bias.defined() && bias.requires_grad())
       conv_bias_backward(dy, g.batch, g.out_channels, g.out_plane(), grad_buffer(bias).data());
   });
+  return out;
+}
+
+Tensor conv2d_batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& gamma,
+                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, real eps,
+                              bool relu, const Conv2dOptions& opt) {
+  ProfileScope prof("conv2d_batch_norm_eval");
+  const Conv2dGeometry g = conv2d_geometry(x, weight, bias, opt);
+  const int64_t C = g.out_channels, per_channel = weight.numel() / C;
+  for (const Tensor* t : {&gamma, &beta, &running_mean, &running_var})
+    ST_CHECK(!t->defined() || t->shape() == Shape{C},
+             "conv2d_batch_norm_eval: batch-norm tensor " << shape_str(t->shape()) << " does not match the "
+                                                          << C << " output channels of weight "
+                                                          << shape_str(weight.shape()));
+  ST_CHECK(running_mean.defined() && running_var.defined(),
+           "conv2d_batch_norm_eval: needs the running statistics (weight " << shape_str(weight.shape()) << ")");
+  ST_CHECK(!needs_graph({&x, &weight, &bias, &gamma, &beta}),
+           "conv2d_batch_norm_eval: evaluation only; it records no graph (input " << shape_str(x.shape()) << ")");
+  // Channel c: scale = γ / sqrt(var + eps) (as batch_norm computes it), w' = w·scale,
+  // b' = (b − mean)·scale + β.
+  Tensor w = Tensor::empty(weight.shape()), b = Tensor::empty({C});
+  for (int64_t c = 0; c < C; ++c) {
+    const real is = static_cast<real>(1.0 / std::sqrt(static_cast<double>(running_var.data()[c]) + eps));
+    const real scale = (gamma.defined() ? gamma.data()[c] : real(1)) * is;
+    const real* src = weight.data() + c * per_channel;
+    real* dst = w.data() + c * per_channel;
+    for (int64_t k = 0; k < per_channel; ++k) dst[k] = src[k] * scale;
+    b.data()[c] = ((bias.defined() ? bias.data()[c] : real(0)) - running_mean.data()[c]) * scale +
+                  (beta.defined() ? beta.data()[c] : real(0));
+  }
+  Tensor out = Tensor::empty({g.batch, C, g.out_h, g.out_w});
+  conv2d_forward(g, x.data(), w.data(), b.data(), out.data(), relu);
   return out;
 }
 

@@ -24,6 +24,17 @@ struct Conv2dOptions {
 // [C_out], non-positive strides, negative padding, or a kernel larger than the padded input.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt = {});
 
+// Evaluation-mode batch_norm(conv2d(x, weight, bias)) with running statistics, then the ReLU when
+// relu, as one convolution: the normalisation is an affine map per output channel, folded into
+// the weights and bias (w'[c] = w[c]·γ[c]/sqrt(var[c] + eps), b'[c] = (b[c] − mean[c])·γ[c]/
+// sqrt(var[c] + eps) + β[c]), and the ReLU is applied as the outputs are stored: one pass over the
+// output where conv then batch norm take two. Equal to the two ops up to float rounding. gamma,
+// beta and bias may be undefined (1, 0, 0); the rest as conv2d and batch_norm. For inference only:
+// throws st::Error when a graph would be recorded (an input that requires grad, grad mode on).
+Tensor conv2d_batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& gamma,
+                              const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, real eps,
+                              bool relu, const Conv2dOptions& opt = {});
+
 struct ConvTranspose2dOptions {
   int64_t stride_h = 1, stride_w = 1;
   int64_t pad_h = 0, pad_w = 0;
