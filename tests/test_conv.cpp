@@ -80,6 +80,9 @@ const std::vector<ConvCase> kConvCases = {
     {1, 4, 9, 9, 10, 3, 3, 1, 1, 1, 1, 1, true},    // batch 1: split by positions
     {2, 3, 17, 19, 5, 3, 3, 1, 1, 1, 1, 1, true},   // weight gradient by dots: P % 16 != 0, Co % 4 != 0
     {2, 4, 16, 17, 6, 3, 3, 1, 1, 1, 1, 2, false},  // ... with groups
+    {2, 8, 9, 11, 16, 2, 2, 2, 2, 0, 0, 1, true},   // kernel = stride: windows without overlap,
+    {2, 6, 10, 9, 5, 3, 3, 3, 3, 0, 0, 1, false},   // ... a row and a column past the last window,
+    {2, 8, 8, 8, 8, 2, 2, 2, 2, 0, 0, 2, true},     // ... groups
     {3, 128, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, true},   // P = 49, K = 1152, stride 1: register tiles
     {2, 120, 13, 13, 6, 3, 3, 2, 2, 1, 1, 1, false},// ... stride 2: one GEMM per chunk of images
 };

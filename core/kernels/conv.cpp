@@ -144,9 +144,9 @@ real* shifted_scratch(int slot, int64_t s_size) {
   return s;
 }
 
-// y (= or +=) conv2d(x, w) + b, then max(·, 0) when relu. Per image: S = shifted_image(x_n); then for each panel of kPanel
-// output positions, group and kMR-row block of the packed weights, one register tile reads its
-// K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
+// y (= or +=) conv2d(x, w) + b, then max(·, 0) when relu. Per image: S = shifted_image(x_n);
+// then for each panel of kPanel output positions, group and kMR-row block of the packed weights,
+// one register tile reads its K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
 void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
                          bool accumulate, bool relu = false) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
@@ -277,6 +277,78 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
         }
       }
       shifted_image_add(patch, dS, dx + n * x_image);
+    }
+  });
+}
+
+// dx (+= when add, else =) the conv2d input gradient when the windows tile the input without
+// overlap (kernel = stride, no padding: a Strassen layer's W_c with p > 1, as a transposed conv):
+// every dx element is then one dot product, dx[ci][oh*s_h + i][ow*s_w + j] = Σ_co
+// w[co][ci][i][j] · dy[co][oh][ow], so each panel's columns w_g^T · dy_g[:, panel] go straight to
+// their pixels (strided stores) with no adjoint image to zero, add into and fold. Rows and
+// columns past the last window get no gradient (zero when writing).
+void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add) {
+  const int64_t G = g.groups, Ci = g.group_in(), Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
+  const int64_t K_pad = round_up(K, kMR), blocks = K_pad / kMR, kk = g.kernel_h * g.kernel_w;
+  const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
+  if (!add && (g.out_h * g.stride_h < g.in_h || g.out_w * g.stride_w < g.in_w))
+    std::fill(dx, dx + g.batch * x_image, real(0));
+  // wt [G][blocks][Co][kMR]: wt[gi][bi][co][r] = w[gi*Co + co][bi*kMR + r], zero past K.
+  std::vector<real> wt(G * blocks * Co * kMR, real(0));
+  for (int64_t gi = 0; gi < G; ++gi)
+    for (int64_t co = 0; co < Co; ++co)
+      for (int64_t k = 0; k < K; ++k)
+        wt[((gi * blocks + k / kMR) * Co + co) * kMR + k % kMR] = w[(gi * Co + co) * K + k];
+  // Where col row k = (ci, i, j) of group gi lands in dx_n, before the position's own offset.
+  std::vector<int64_t> row_at(G * K);
+  for (int64_t gi = 0; gi < G; ++gi)
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t ci = k / kk, i = (k / g.kernel_w) % g.kernel_h, j = k % g.kernel_w;
+      row_at[gi * K + k] = ((gi * Ci + ci) * g.in_h + i) * g.in_w + j;
+    }
+  std::vector<int64_t> rows_p(Co), rows_panel(Co);
+  for (int64_t co = 0; co < Co; ++co) rows_p[co] = co * P, rows_panel[co] = co * kPanel;
+  const double flops = 2.0 * g.batch * g.out_channels * P * K;
+  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+    real* col = scratch(1, kMR * kPanel);
+    real* dyp = scratch(2, g.out_channels * kPanel);
+    int64_t at[kPanel];  // offset in dx of each panel position's window corner
+    for (int64_t n = begin; n < end; ++n) {
+      const real* dyn = dy + n * y_image;
+      real* dxn = dx + n * x_image;
+      for (int64_t p0 = 0; p0 < P; p0 += kPanel) {
+        const int64_t np = std::min(kPanel, P - p0);
+        for (int64_t q = 0; q < np; ++q)
+          at[q] = ((p0 + q) / g.out_w) * g.stride_h * g.in_w + ((p0 + q) % g.out_w) * g.stride_w;
+        // The last, partial panel reads dy through a zero-padded copy (in place it could run off
+        // the end of dy).
+        const real* bsrc = dyn + p0;
+        const int64_t* boff = rows_p.data();
+        if (np < kPanel) {
+          for (int64_t c = 0; c < g.out_channels; ++c) {
+            std::copy(dyn + c * P + p0, dyn + c * P + P, dyp + c * kPanel);
+            std::fill(dyp + c * kPanel + np, dyp + (c + 1) * kPanel, real(0));
+          }
+          bsrc = dyp;
+          boff = rows_panel.data();
+        }
+        for (int64_t gi = 0; gi < G; ++gi) {
+          const real* bg = bsrc + gi * Co * (np < kPanel ? kPanel : P);
+          for (int64_t bi = 0; bi < blocks; ++bi) {
+            tile<kMR, kNV, false, true>(Co, wt.data() + (gi * blocks + bi) * Co * kMR, nullptr, bg, boff, 0, col,
+                                        kPanel, false, nullptr);
+            const int64_t rows = std::min<int64_t>(kMR, K - bi * kMR);
+            for (int64_t r = 0; r < rows; ++r) {
+              real* d = dxn + row_at[gi * K + bi * kMR + r];
+              const real* c = col + r * kPanel;
+              if (add)
+                for (int64_t q = 0; q < np; ++q) d[at[q]] += c[q];
+              else
+                for (int64_t q = 0; q < np; ++q) d[at[q]] = c[q];
+            }
+          }
+        }
+      }
     }
   });
 }
@@ -420,6 +492,11 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
   // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
   // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
   // network, 3 colour channels: measured, the column path is then faster).
+  if (g.kernel_h == g.stride_h && g.kernel_w == g.stride_w && g.pad_h == 0 && g.pad_w == 0 &&
+      (g.stride_h > 1 || g.stride_w > 1)) {
+    backward_input_nonoverlapping(g, dy, w, dx, accumulate);
+    return;
+  }
   if (g.stride_h != 1 || g.stride_w != 1 || g.pad_h > g.kernel_h - 1 || g.pad_w > g.kernel_w - 1 ||
       g.group_in() % kMR != 0) {
     if (!accumulate) std::fill(dx, dx + g.batch * g.in_channels * g.in_plane(), real(0));
