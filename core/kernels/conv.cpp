@@ -204,6 +204,25 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   });
 }
 
+// The rows of dy_n [channels, P] at the panel p0 .. p0+np-1, as a register tile's B operand:
+// base + boff[c] is channel c's row, ld the distance between rows. A full panel is read in place
+// (rows P apart, rows_p[c] = c·P); the last, partial one through a zero-padded copy in dyp (rows
+// kPanel apart, rows_panel[c] = c·kPanel), since in place it could run off the end of dy.
+struct DyPanel {
+  const real* base;
+  const int64_t* boff;
+  int64_t ld;
+};
+DyPanel dy_panel(const real* dyn, int64_t channels, int64_t P, int64_t p0, int64_t np, real* dyp,
+                 const std::vector<int64_t>& rows_p, const std::vector<int64_t>& rows_panel) {
+  if (np == kPanel) return {dyn + p0, rows_p.data(), P};
+  for (int64_t c = 0; c < channels; ++c) {
+    std::copy(dyn + c * P + p0, dyn + c * P + P, dyp + c * kPanel);
+    std::fill(dyp + c * kPanel + np, dyp + (c + 1) * kPanel, real(0));
+  }
+  return {dyp, rows_panel.data(), kPanel};
+}
+
 // dx += conv2d input gradient through the columns: per image and panel, col_g [K, kPanel] =
 // w_g^T · dy_g[:, panel] (depth Co) is added row by row into dS (each col row is a run of dS, as
 // in S), and dS folded onto dx_n by shifted_image_add. Used for strides other than 1.
@@ -243,20 +262,10 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
       std::fill(dS, dS + s_size, real(0));
       for (int64_t p0 = 0; p0 < P; p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
-        // The last, partial panel reads dy through a zero-padded copy: in place it could run off
-        // the end of dy.
-        const real* bsrc = dyn + p0;
-        const int64_t* boff = rows_p.data();
-        if (np < kPanel) {
-          for (int64_t c = 0; c < g.out_channels; ++c) {
-            std::copy(dyn + c * P + p0, dyn + c * P + P, dyp + c * kPanel);
-            std::fill(dyp + c * kPanel + np, dyp + (c + 1) * kPanel, real(0));
-          }
-          bsrc = dyp;
-          boff = rows_panel.data();
-        }
+        const DyPanel B = dy_panel(dyn, g.out_channels, P, p0, np, dyp, rows_p, rows_panel);
         for (int64_t gi = 0; gi < G; ++gi) {
-          const real* bg = bsrc + gi * Co * (np < kPanel ? kPanel : P);
+          const real* bg = B.base + gi * Co * B.ld;
+          const int64_t* boff = B.boff;
           const int64_t* row_off = off.data() + gi * K;
           for (int64_t bi = 0; bi < blocks; ++bi) {
             const real* a = wt.data() + (gi * blocks + bi) * Co * kMR;
@@ -320,22 +329,11 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
         const int64_t np = std::min(kPanel, P - p0);
         for (int64_t q = 0; q < np; ++q)
           at[q] = ((p0 + q) / g.out_w) * g.stride_h * g.in_w + ((p0 + q) % g.out_w) * g.stride_w;
-        // The last, partial panel reads dy through a zero-padded copy (in place it could run off
-        // the end of dy).
-        const real* bsrc = dyn + p0;
-        const int64_t* boff = rows_p.data();
-        if (np < kPanel) {
-          for (int64_t c = 0; c < g.out_channels; ++c) {
-            std::copy(dyn + c * P + p0, dyn + c * P + P, dyp + c * kPanel);
-            std::fill(dyp + c * kPanel + np, dyp + (c + 1) * kPanel, real(0));
-          }
-          bsrc = dyp;
-          boff = rows_panel.data();
-        }
+        const DyPanel B = dy_panel(dyn, g.out_channels, P, p0, np, dyp, rows_p, rows_panel);
         for (int64_t gi = 0; gi < G; ++gi) {
-          const real* bg = bsrc + gi * Co * (np < kPanel ? kPanel : P);
+          const real* bg = B.base + gi * Co * B.ld;
           for (int64_t bi = 0; bi < blocks; ++bi) {
-            tile<kMR, kNV, false, true>(Co, wt.data() + (gi * blocks + bi) * Co * kMR, nullptr, bg, boff, 0, col,
+            tile<kMR, kNV, false, true>(Co, wt.data() + (gi * blocks + bi) * Co * kMR, nullptr, bg, B.boff, 0, col,
                                         kPanel, false, nullptr);
             const int64_t rows = std::min<int64_t>(kMR, K - bi * kMR);
             for (int64_t r = 0; r < rows; ++r) {
