@@ -84,6 +84,8 @@ const std::vector<ConvCase> kConvCases = {
     {2, 6, 10, 9, 5, 3, 3, 3, 3, 0, 0, 1, false},   // ... a row and a column past the last window,
     {2, 8, 8, 8, 8, 2, 2, 2, 2, 0, 0, 2, true},     // ... groups
     {3, 128, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, true},   // P = 49, K = 1152, stride 1: register tiles
+    {2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true}, // K = 1080, 5 blocks: panels packed, but not the
+                                                    // partial panel or the partial block
     {2, 120, 13, 13, 6, 3, 3, 2, 2, 1, 1, 1, false},// ... stride 2: one GEMM per chunk of images
 };
 

@@ -167,11 +167,18 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     for (int64_t gi = 0; gi < G; ++gi) std::copy(b + gi * Co, b + (gi + 1) * Co, bp.begin() + gi * Co_pad);
   }
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
+  // Deep patches shared by at least 4 blocks are packed per panel (see the panel loop). Measured
+  // alternately in one process, 2 threads: 1.18-1.22x on ResNet-18's 128-channel 3×3 conv
+  // (K = 1152), 1.05-1.08x at 256 channels, 1.11-1.29x on VGG-7's 512-channel ones, 0.98-1.06x at
+  // 512 channels 7×7 and 0.92-1.28x on VGG-7's 256-channel ones; 0.79-0.92x for K <= 576, where
+  // the copy is not paid back.
+  const bool pack_panels = blocks >= 4 && K >= 1024;
   // Work items: (image, part), a part being a contiguous range of the image's panels.
   const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
   for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
     real* S = shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
+    real* packed = pack_panels ? scratch(2, K * kPanel) : nullptr;
     int64_t built = -1;  // the image whose shifted image S holds
     for (int64_t item = begin; item < end; ++item) {
       const int64_t n = item / splits, part = item % splits;
@@ -181,12 +188,22 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
       built = n;
       for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
-        for (int64_t gi = 0; gi < G; ++gi)
+        for (int64_t gi = 0; gi < G; ++gi) {
+          // With many blocks to share it, the panel's K rows of col are first copied side by side
+          // (each kPanel long), so that every block reads them sequentially.
+          const bool packed_panel = packed && np == kPanel;
+          if (packed_panel)
+            for (int64_t k = 0; k < K; ++k) std::copy_n(S + off[gi * K + k] + p0, kPanel, packed + k * kPanel);
           for (int64_t bi = 0; bi < blocks; ++bi) {
             const real* a = wp.data() + (gi * blocks + bi) * K * kMR;
             const real* bias = b ? bp.data() + gi * Co_pad + bi * kMR : nullptr;
             const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
             real* out = y + n * y_image + (gi * Co + bi * kMR) * P + p0;
+            if (rows == kMR && packed_panel) {
+              tile<kMR, kNV, false, false>(K, a, nullptr, packed, nullptr, kPanel, out, P, accumulate, bias, nullptr,
+                                           relu);
+              continue;
+            }
             if (rows == kMR && np == kPanel) {
               tile<kMR, kNV, false, true>(K, a, nullptr, S + p0, off.data() + gi * K, 0, out, P, accumulate, bias,
                                           nullptr, relu);
@@ -199,6 +216,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
                                         bias, nullptr, relu);
             for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
           }
+        }
       }
     }
   });
