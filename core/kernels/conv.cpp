@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/kernels/conv_gemm.h"
+#include "core/kernels/scratch.h"
 
 namespace st {
 
@@ -83,14 +84,8 @@ bool batched_gemm_preferred(const Conv2dGeometry& g) {
   return g.groups == 1 && (g.stride_h != 1 || g.stride_w != 1) && g.patch_size() >= 1024 && g.out_plane() < 256;
 }
 
-// Per-thread scratch that grows and is kept between calls (no allocation in the steady state).
-// Slot s of one thread is used by one kernel at a time. Aligned to Eigen's widest packet, so
-// that packets read at multiples of kPacket from the start do not straddle cache lines.
-real* scratch(int slot, int64_t n) {
-  thread_local std::vector<real, Eigen::aligned_allocator<real>> buf[4];
-  if (static_cast<int64_t>(buf[slot].size()) < n) buf[slot].resize(n);
-  return buf[slot].data();
-}
+// This file's per-thread scratch: slots 0-3 of thread_scratch (scratch.h).
+inline real* scratch(int slot, int64_t n) { return thread_scratch(slot, n); }
 
 // Splits [0, items) into one contiguous chunk per thread (static: the split depends only on the
 // thread count) and calls f(thread, begin, end); returns the number of threads used. Runs on the
@@ -144,6 +139,24 @@ real* shifted_scratch(int slot, int64_t s_size) {
   return s;
 }
 
+// A thread's share [begin, end) of the work items (image n, part): part `part` of `splits` of an
+// image covers units [part*units/splits, (part+1)*units/splits) of it (panels, or positions).
+// Calls f(n, unit_begin, unit_end) for each non-empty item with S holding the shifted image of x_n,
+// rebuilt only when the image changes.
+template <class F>
+void for_each_image_part(const PatchGeometry& patch, const real* x, int64_t x_image, int64_t units, int64_t splits,
+                         int64_t begin, int64_t end, real* S, F&& f) {
+  int64_t built = -1;  // the image whose shifted image S holds
+  for (int64_t item = begin; item < end; ++item) {
+    const int64_t n = item / splits, part = item % splits;
+    const int64_t u0 = part * units / splits, u1 = (part + 1) * units / splits;
+    if (u0 == u1) continue;
+    if (built != n) shifted_image(patch, x + n * x_image, S);
+    built = n;
+    f(n, u0, u1);
+  }
+}
+
 // y (= or +=) conv2d(x, w) + b, then max(·, 0) when relu. Per image: S = shifted_image(x_n);
 // then for each panel of kPanel output positions, group and kMR-row block of the packed weights,
 // one register tile reads its K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
@@ -179,13 +192,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     real* S = shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
     real* packed = pack_panels ? scratch(2, K * kPanel) : nullptr;
-    int64_t built = -1;  // the image whose shifted image S holds
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / splits, part = item % splits;
-      const int64_t pi0 = part * panels / splits, pi1 = (part + 1) * panels / splits;
-      if (pi0 == pi1) continue;
-      if (built != n) shifted_image(patch, x + n * x_image, S);
-      built = n;
+    for_each_image_part(patch, x, x_image, panels, splits, begin, end, S, [&](int64_t n, int64_t pi0, int64_t pi1) {
       for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
         for (int64_t gi = 0; gi < G; ++gi) {
@@ -218,7 +225,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
           }
         }
       }
-    }
+    });
   });
 }
 
@@ -392,15 +399,9 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
     real* S = scratch(0, s_size + P);
     std::fill(S + s_size, S + s_size + P, real(0));
     const real* zero_row = S + s_size;
-    int64_t built = -1;  // the image whose shifted image S holds
-    for (int64_t it = begin; it < end; ++it) {
-      const int64_t n = it / splits, part = it % splits;
-      const int64_t p_begin = part * P / splits, p_end = (part + 1) * P / splits;
-      if (p_begin == p_end) continue;
-      if (built != n) shifted_image(patch, x + n * x_image, S);
-      built = n;
+    for_each_image_part(patch, x, x_image, P, splits, begin, end, S, [&](int64_t n, int64_t p_begin, int64_t p_end) {
       item(acc, static_cast<const real*>(S), zero_row, n, p_begin, p_end);
-    }
+    });
   });
   for (int t = 0; t < used; ++t) add(static_cast<const real*>(accs[t]));
 }
@@ -505,14 +506,14 @@ namespace {
 
 // dx (+= when accumulate, else =) the conv2d input gradient.
 void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool accumulate) {
-  // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
-  // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
-  // network, 3 colour channels: measured, the column path is then faster).
   if (g.kernel_h == g.stride_h && g.kernel_w == g.stride_w && g.pad_h == 0 && g.pad_w == 0 &&
       (g.stride_h > 1 || g.stride_w > 1)) {
     backward_input_nonoverlapping(g, dy, w, dx, accumulate);
     return;
   }
+  // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
+  // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
+  // network, 3 colour channels: measured, the column path is then faster).
   if (g.stride_h != 1 || g.stride_w != 1 || g.pad_h > g.kernel_h - 1 || g.pad_w > g.kernel_w - 1 ||
       g.group_in() % kMR != 0) {
     if (!accumulate) std::fill(dx, dx + g.batch * g.in_channels * g.in_plane(), real(0));

@@ -3,10 +3,10 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "core/kernels/gemm.h"
 #include "core/kernels/im2col.h"
+#include "core/kernels/scratch.h"
 
 namespace st {
 
@@ -20,13 +20,6 @@ constexpr int64_t kColBudget = int64_t(4) << 20;
 int64_t chunk_images(const Conv2dGeometry& g, int64_t chunk) {
   if (chunk <= 0) chunk = kColBudget / std::max<int64_t>(1, g.patch_size() * g.out_plane());
   return std::max<int64_t>(1, std::min(g.batch, chunk));
-}
-
-// The calling thread's buffer `slot`, grown as needed and kept between calls.
-real* buffer(int slot, int64_t n) {
-  thread_local std::vector<real> buf[3];
-  if (static_cast<int64_t>(buf[slot].size()) < n) buf[slot].resize(n);
-  return buf[slot].data();
 }
 
 // col [K, nb*P] = im2col of images n0 .. n0+nb-1 side by side.
@@ -49,8 +42,8 @@ void gather_planes(const real* t, int64_t C, int64_t P, int64_t n0, int64_t nb, 
 template <class F>
 void for_each_image_chunk(const Conv2dGeometry& g, int64_t chunk, F&& f) {
   const int64_t nb_max = chunk_images(g, chunk), cols = nb_max * g.out_plane();
-  real* col = buffer(0, g.patch_size() * cols);
-  real* m = buffer(1, g.out_channels * cols);
+  real* col = thread_scratch(4, g.patch_size() * cols);
+  real* m = thread_scratch(5, g.out_channels * cols);
   for (int64_t n0 = 0; n0 < g.batch; n0 += nb_max) f(n0, std::min(nb_max, g.batch - n0), col, m);
 }
 

@@ -1,0 +1,24 @@
+#pragma once
+// Per-thread scratch buffers for the kernels: they grow and are kept between calls, so the steady
+// state allocates nothing. Aligned to Eigen's widest packet, so that packets read at multiples of
+// the packet size from the start do not straddle cache lines.
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+#include "core/real.h"
+
+namespace st {
+
+// Slots 0-3 belong to the register-tile conv kernels (conv.cpp), 4-5 to the batched-GEMM ones
+// (conv_gemm.cpp). A slot of one thread serves one kernel at a time.
+constexpr int kScratchSlots = 6;
+
+// The calling thread's buffer `slot`, at least n elements.
+inline real* thread_scratch(int slot, int64_t n) {
+  thread_local std::vector<real, Eigen::aligned_allocator<real>> buf[kScratchSlots];
+  if (static_cast<int64_t>(buf[slot].size()) < n) buf[slot].resize(n);
+  return buf[slot].data();
+}
+
+}  // namespace st
