@@ -11,8 +11,6 @@
 // 1 for a failed run (bad config, missing data, corrupt file), 2 for a usage error.
 #include "apps/cli.h"  // first: it configures cxxopts
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -22,8 +20,8 @@
 
 #include "config/experiment.h"
 #include "core/error.h"
-#include "core/kernels/gemm.h"
 #include "core/ops/profiler.h"
+#include "core/tuned_environment.h"
 #include "train/metrics.h"
 #include "train/trainer.h"
 
@@ -129,23 +127,8 @@ int cmd_export(int argc, char** argv) {
 
 }  // namespace
 
-// Two libraries read their settings from the environment when they are loaded, before main; when
-// the user has not set them, the program re-executes itself once with better ones.
-// - OMP_WAIT_POLICY=passive. OpenMP threads that spin while waiting (libgomp's default) cost this
-//   program throughput: on an idle 2-core machine ResNet-20 training runs at 445 images/s with
-//   passive waiting against 402 spinning (`strassen bench --case resnet20`), and on a shared
-//   machine a training run fell to 51 images/s spinning against 170+ passive.
-// - OPENBLAS_CORETYPE, only when OpenBLAS has not recognised the CPU (see gemm.h).
-// Setting a variable yourself, to anything, keeps it as it is.
-void reexec_with_tuned_environment(char** argv) {
-  bool changed = false;
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr) changed |= setenv("OMP_WAIT_POLICY", "passive", 1) == 0;
-  if (const char* core = st::openblas_core_override()) changed |= setenv("OPENBLAS_CORETYPE", core, 1) == 0;
-  if (changed) execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
-}
-
 int main(int argc, char** argv) {
-  reexec_with_tuned_environment(argv);
+  st::reexec_with_tuned_environment(argv);
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;

@@ -1,10 +1,10 @@
-// st_bench_conv: times the ResNet-20 (CIFAR) convolutions, forward and forward+backward, and
-// prints one JSON line per shape.
+// st_bench_conv: times the ResNet-20 and VGG-7 (CIFAR, batch 128) and ResNet-18 (ImageNet, batch 16)
+// convolutions, forward and forward+backward, and prints one JSON line per shape.
 //
 //   st_bench_conv [--case NAME|all] [--runs N] [--breakdown]
 //
-// Every case has batch 128 and no bias (a batch norm follows each conv in ResNet-20); x and the
-// weight both require grad and the backward is seeded with ones. Cases (NAME: x -> y, kernel):
+// No case has a bias (a batch norm follows each conv in both networks); x and the weight both
+// require grad and the backward is seeded with ones. Cases (NAME: x -> y, kernel):
 //   conv1       [128,3,32,32]  -> [128,16,32,32], 3x3 stride 1 pad 1  (the first conv)
 //   s1_16       [128,16,32,32] -> [128,16,32,32], 3x3 stride 1 pad 1  (stage 1)
 //   s1_32       [128,32,16,16] -> [128,32,16,16], 3x3 stride 1 pad 1  (stage 2)
@@ -13,6 +13,19 @@
 //   s2_32_64    [128,32,16,16] -> [128,64,8,8],   3x3 stride 2 pad 1  (stage 2 -> 3)
 //   proj_16_32  [128,16,32,32] -> [128,32,16,16], 1x1 stride 2 pad 0  (projection shortcut)
 //   proj_32_64  [128,32,16,16] -> [128,64,8,8],   1x1 stride 2 pad 0
+//   r18_conv1   [16,3,224,224] -> [16,64,112,112], 7x7 stride 2 pad 3 (ResNet-18's stem)
+//   r18_64      [16,64,56,56]  -> [16,64,56,56],   3x3 stride 1 pad 1 (layer1)
+//   r18_64_128  [16,64,56,56]  -> [16,128,28,28],  3x3 stride 2 pad 1 (layer2's first conv)
+//   r18_128     [16,128,28,28] -> [16,128,28,28],  3x3 stride 1 pad 1 (layer2)
+//   r18_128_256 [16,128,28,28] -> [16,256,14,14],  3x3 stride 2 pad 1
+//   r18_256     [16,256,14,14] -> [16,256,14,14],  3x3 stride 1 pad 1 (layer3)
+//   r18_256_512 [16,256,14,14] -> [16,512,7,7],    3x3 stride 2 pad 1
+//   r18_512     [16,512,7,7]   -> [16,512,7,7],    3x3 stride 1 pad 1 (layer4)
+//   r18_ds_128, r18_ds_256, r18_ds_512: the 1x1 stride-2 downsample shortcuts into layers 2-4
+//   vgg_128     [128,128,32,32] -> [128,128,32,32], 3x3 stride 1 pad 1 (VGG-7's second conv)
+//   vgg_256     [128,256,16,16] -> [128,256,16,16], 3x3 stride 1 pad 1 (its fourth)
+//   vgg_256_512 [128,256,8,8]   -> [128,512,8,8],   3x3 stride 1 pad 1 (its fifth)
+//   vgg_512     [128,512,8,8]   -> [128,512,8,8],   3x3 stride 1 pad 1 (its sixth)
 // Before timing, each case checks the kernels (forward, input and weight gradients) on the first
 // 8 images against the naive direct loops of core/kernels/conv_reference.h, as do twelve small
 // irregular shapes that reach the kernels' other paths; the program exits non-zero on a mismatch. Each measurement is the median (and the minimum) of --runs runs
@@ -47,6 +60,7 @@
 #include "core/kernels/im2col.h"
 #include "core/ops.h"
 #include "core/rng.h"
+#include "core/tuned_environment.h"
 
 using namespace st;
 
@@ -54,15 +68,22 @@ namespace {
 
 struct Case {
   const char* name;
-  int64_t c_in, h, w, c_out, k, stride, pad;
+  int64_t batch, c_in, h, w, c_out, k, stride, pad;
 };
 
-constexpr int64_t N = 128;
 const Case kCases[] = {
-    {"conv1", 3, 32, 32, 16, 3, 1, 1},       {"s1_16", 16, 32, 32, 16, 3, 1, 1},
-    {"s1_32", 32, 16, 16, 32, 3, 1, 1},      {"s1_64", 64, 8, 8, 64, 3, 1, 1},
-    {"s2_16_32", 16, 32, 32, 32, 3, 2, 1},   {"s2_32_64", 32, 16, 16, 64, 3, 2, 1},
-    {"proj_16_32", 16, 32, 32, 32, 1, 2, 0}, {"proj_32_64", 32, 16, 16, 64, 1, 2, 0},
+    {"conv1", 128, 3, 32, 32, 16, 3, 1, 1},          {"s1_16", 128, 16, 32, 32, 16, 3, 1, 1},
+    {"s1_32", 128, 32, 16, 16, 32, 3, 1, 1},         {"s1_64", 128, 64, 8, 8, 64, 3, 1, 1},
+    {"s2_16_32", 128, 16, 32, 32, 32, 3, 2, 1},      {"s2_32_64", 128, 32, 16, 16, 64, 3, 2, 1},
+    {"proj_16_32", 128, 16, 32, 32, 32, 1, 2, 0},    {"proj_32_64", 128, 32, 16, 16, 64, 1, 2, 0},
+    {"r18_conv1", 16, 3, 224, 224, 64, 7, 2, 3},     {"r18_64", 16, 64, 56, 56, 64, 3, 1, 1},
+    {"r18_64_128", 16, 64, 56, 56, 128, 3, 2, 1},    {"r18_128", 16, 128, 28, 28, 128, 3, 1, 1},
+    {"r18_128_256", 16, 128, 28, 28, 256, 3, 2, 1},  {"r18_256", 16, 256, 14, 14, 256, 3, 1, 1},
+    {"r18_256_512", 16, 256, 14, 14, 512, 3, 2, 1},  {"r18_512", 16, 512, 7, 7, 512, 3, 1, 1},
+    {"r18_ds_128", 16, 64, 56, 56, 128, 1, 2, 0},    {"r18_ds_256", 16, 128, 28, 28, 256, 1, 2, 0},
+    {"r18_ds_512", 16, 256, 14, 14, 512, 1, 2, 0},
+    {"vgg_128", 128, 128, 32, 32, 128, 3, 1, 1},     {"vgg_256", 128, 256, 16, 16, 256, 3, 1, 1},
+    {"vgg_256_512", 128, 256, 8, 8, 512, 3, 1, 1},   {"vgg_512", 128, 512, 8, 8, 512, 3, 1, 1},
 };
 
 constexpr int WARMUP = 3;
@@ -135,7 +156,7 @@ bool check_geometry(const char* name, const Conv2dGeometry& g, const real* x, co
   conv2d_backward_weight(g, x, dy.data(), dw.data());
   conv2d_reference(g, x, w, nullptr, y_ref.data());
   conv2d_backward_reference(g, x, w, dy.data(), dx_ref.data(), dw_ref.data(), nullptr);
-  const Case c{name, 0, 0, 0, 0, 0, 0, 0};
+  const Case c{name, 0, 0, 0, 0, 0, 0, 0, 0};
   return close("forward", c, y, y_ref) && close("input gradient", c, dx, dx_ref) &&
          close("weight gradient", c, dw, dw_ref);
 }
@@ -171,9 +192,9 @@ bool check_irregular() {
   return true;
 }
 
-// The kernels on the first 8 images against conv2d_reference / conv2d_backward_reference.
+// The kernels on the first 8 images (4 for batch 16) against conv2d_reference / conv2d_backward_reference.
 bool check(const Case& c, const Tensor& x, const Tensor& w) {
-  return check_geometry(c.name, geometry(c, 8), x.data(), w.data());
+  return check_geometry(c.name, geometry(c, std::min<int64_t>(8, c.batch / 4)), x.data(), w.data());
 }
 
 void print_timing(const char* key, const Timing& t, bool last = false) {
@@ -195,6 +216,7 @@ void over_batch(int64_t batch, int64_t col_size, F&& f) {
 // The breakdown (see the file comment). Every stage runs over the batch on all threads, with
 // per-thread buffers, as the kernels run it.
 void breakdown(const Case& c, const Tensor& x, const Tensor& w) {
+  const int64_t N = c.batch;
   const Conv2dGeometry g = geometry(c, N);
   const PatchGeometry patch = g.patch();
   const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane();
@@ -261,6 +283,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   static_assert(sizeof(real) == sizeof(float), "the benchmark is for the float build");
+  reexec_with_tuned_environment(argv);  // as strassen does: the same OpenBLAS kernels, passive waits
   std::string which = "all";
   bool with_breakdown = false;
   for (int i = 1; i < argc; ++i) {
@@ -280,6 +303,7 @@ int main(int argc, char** argv) {
   for (const Case& c : kCases) {
     if (which != "all" && which != c.name) continue;
     found = true;
+    const int64_t N = c.batch;
     Generator gen(42);
     Tensor x = rand_normal({N, c.c_in, c.h, c.w}, gen).set_requires_grad(true);
     Tensor w = rand_normal({c.c_out, c.c_in, c.k, c.k}, gen, 0, 1.0 / std::sqrt(double(c.c_in * c.k * c.k)))

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the ResNet-20 convolution benchmark in this framework and in PyTorch, both on 2 threads
+# Runs the convolution benchmark (ResNet-20's, ResNet-18's and VGG-7's shapes) in this framework and in PyTorch, both on 2 threads
 # (THREADS=n in the environment to change that),
 # and prints both sets of JSON lines and a table of time ratios per shape (ours / PyTorch; > 1
 # means PyTorch is faster): from the median wall times, from the minimum wall times, and from the
 # median CPU times of the whole process (the work done on all threads).
 #
-#   bench/compare_conv.sh [path/to/st_bench_conv] [--case NAME|all] [--runs N]
+#   bench/compare_conv.sh [path/to/st_bench_conv] [--case NAME|all|resnet20|resnet18|vgg7] [--runs N]
 #                         (default binary: build/bench/st_bench_conv)
 #
 # The two run case by case, alternating, so that both see the same load on a shared machine. When
@@ -28,7 +28,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 cases="conv1 s1_16 s1_32 s1_64 s2_16_32 s2_32_64 proj_16_32 proj_32_64"
-[ "$case_arg" = all ] || cases="$case_arg"
+r18="r18_conv1 r18_64 r18_64_128 r18_128 r18_128_256 r18_256 r18_256_512 r18_512 r18_ds_128 r18_ds_256 r18_ds_512"
+vgg="vgg_128 vgg_256 vgg_256_512 vgg_512"
+case "$case_arg" in
+  all) cases="$cases $r18 $vgg" ;;
+  vgg7) cases="$vgg" ;;
+  resnet20) ;;
+  resnet18) cases="$r18" ;;
+  *) cases="$case_arg" ;;
+esac
 
 threads="${THREADS:-2}"
 ours="" torch=""

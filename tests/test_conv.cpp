@@ -73,6 +73,8 @@ const std::vector<ConvCase> kConvCases = {
     {2, 2, 3, 3, 3, 5, 5, 1, 1, 1, 1, 1, true},     // kernel = padded input: 1×1 output
     {3, 2, 10, 6, 4, 2, 4, 3, 2, 0, 1, 2, false},   // even kernel, mixed strides
     {4, 16, 12, 12, 32, 3, 3, 1, 1, 1, 1, 1, true}, // large enough to use every thread
+    {3, 128, 7, 7, 24, 3, 3, 1, 1, 1, 1, 1, false}, // stride 1, K = 1152, P = 49: the batched GEMM
+    {3, 128, 8, 8, 24, 3, 3, 1, 1, 1, 1, 1, true},  // the same with P = 64: the register tiles
     {8, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, true}, // ResNet-20 stage shape, batch 8
     {8, 16, 16, 16, 32, 3, 3, 2, 2, 1, 1, 1, false},// stage transition, stride 2
     {2, 5, 11, 13, 9, 3, 3, 1, 1, 2, 2, 1, true},   // odd sizes, padding 2, partial register tiles

@@ -3,7 +3,7 @@
 
    bench_conv_torch.py [--case NAME|all] [--runs N]
 
-Each case: x [128, C_in, H, W] and weight [C_out, C_in, k, k] both requiring grad, no bias,
+Each case: x [N, C_in, H, W] (N = 128 for the ResNet-20 and VGG-7 shapes, 16 for ResNet-18's) and weight [C_out, C_in, k, k] both requiring grad, no bias,
 float32, torch.set_num_threads($OMP_NUM_THREADS, default 2); forward, and forward + backward seeded with ones; median (and
 minimum) of --runs runs (default 30) after 3 warm-ups, and the median CPU time of the process. GFLOP/s counts F = 2*N*Cout*Hout*Wout*Cin*k*k
 for the forward and 3F for forward+backward. Run with Debian's torch (/usr/bin/python3); give
@@ -19,17 +19,31 @@ import time
 import torch
 import torch.nn.functional as F
 
-N = 128
-# name: (C_in, H, W, C_out, k, stride, pad), as in bench/bench_conv.cpp
+# name: (N, C_in, H, W, C_out, k, stride, pad), as in bench/bench_conv.cpp
 CASES = {
-    "conv1": (3, 32, 32, 16, 3, 1, 1),
-    "s1_16": (16, 32, 32, 16, 3, 1, 1),
-    "s1_32": (32, 16, 16, 32, 3, 1, 1),
-    "s1_64": (64, 8, 8, 64, 3, 1, 1),
-    "s2_16_32": (16, 32, 32, 32, 3, 2, 1),
-    "s2_32_64": (32, 16, 16, 64, 3, 2, 1),
-    "proj_16_32": (16, 32, 32, 32, 1, 2, 0),
-    "proj_32_64": (32, 16, 16, 64, 1, 2, 0),
+    "conv1": (128, 3, 32, 32, 16, 3, 1, 1),
+    "s1_16": (128, 16, 32, 32, 16, 3, 1, 1),
+    "s1_32": (128, 32, 16, 16, 32, 3, 1, 1),
+    "s1_64": (128, 64, 8, 8, 64, 3, 1, 1),
+    "s2_16_32": (128, 16, 32, 32, 32, 3, 2, 1),
+    "s2_32_64": (128, 32, 16, 16, 64, 3, 2, 1),
+    "proj_16_32": (128, 16, 32, 32, 32, 1, 2, 0),
+    "proj_32_64": (128, 32, 16, 16, 64, 1, 2, 0),
+    "r18_conv1": (16, 3, 224, 224, 64, 7, 2, 3),
+    "r18_64": (16, 64, 56, 56, 64, 3, 1, 1),
+    "r18_64_128": (16, 64, 56, 56, 128, 3, 2, 1),
+    "r18_128": (16, 128, 28, 28, 128, 3, 1, 1),
+    "r18_128_256": (16, 128, 28, 28, 256, 3, 2, 1),
+    "r18_256": (16, 256, 14, 14, 256, 3, 1, 1),
+    "r18_256_512": (16, 256, 14, 14, 512, 3, 2, 1),
+    "r18_512": (16, 512, 7, 7, 512, 3, 1, 1),
+    "r18_ds_128": (16, 64, 56, 56, 128, 1, 2, 0),
+    "r18_ds_256": (16, 128, 28, 28, 256, 1, 2, 0),
+    "r18_ds_512": (16, 256, 14, 14, 512, 1, 2, 0),
+    "vgg_128": (128, 128, 32, 32, 128, 3, 1, 1),
+    "vgg_256": (128, 256, 16, 16, 256, 3, 1, 1),
+    "vgg_256_512": (128, 256, 8, 8, 512, 3, 1, 1),
+    "vgg_512": (128, 512, 8, 8, 512, 3, 1, 1),
 }
 WARMUP = 3
 
@@ -54,7 +68,7 @@ def time_ms(f, runs):
 
 
 def run_case(name, runs):
-    c_in, h, w_, c_out, k, stride, pad = CASES[name]
+    N, c_in, h, w_, c_out, k, stride, pad = CASES[name]
     x = torch.randn(N, c_in, h, w_).requires_grad_(True)
     w = (torch.randn(c_out, c_in, k, k) / (c_in * k * k) ** 0.5).requires_grad_(True)
 

@@ -75,13 +75,22 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
     }
 }
 
-// Strided convolutions with small planes and deep patches go to one GEMM over a chunk of images
-// (conv_gemm.h). Measured on ResNet-18's shapes at batch 16, 2 threads (forward, input and
-// weight gradients): 128→256 stride 2 at 28×28 (P = 196, K = 1152) 9.4 / 11-13 / 9-12 ms against
-// 13-14 / 15-16 / 9-11 here; 256→512 stride 2 (P = 49) level; level or mixed for the stride-1
-// shapes (P = 49 and 196, batch 16; P = 64, batch 128 in VGG-7), slower for ResNet-20's (K <= 576).
+// Deep patches with small planes (K >= 1024, P < 256) go to one GEMM over a chunk of images
+// (conv_gemm.h) where the register tiles lose: strided convs, and stride-1 convs whose last panel
+// leaves more than 1/8 of the panels' lanes empty. Measured with st_bench_conv at 2 threads, ms of
+// forward / input gradient / weight gradient, GEMM against tiles:
+// - ResNet-18 (batch 16), 128→256 stride 2 at 28×28 (P = 196, K = 1152): 9.4 / 11-13 / 9-12
+//   against 13-14 / 15-16 / 9-11; 256→512 stride 2 (P = 49): level.
+// - 512→512 stride 1 at 7×7 (P = 49: 17 of the second panel's 32 lanes used): 16 / 15 / 15 against
+//   28-37 / 35-40 / 42-44; forward + backward 70-94 against 121-140 in three alternating runs on a
+//   slower host. 256→256 at 14×14 (P = 196, 1/8 empty): level.
+// - The tiles win where P fills its panels: VGG-7's 256→512 and 512→512 at 8×8 (P = 64, batch 128),
+//   forward 99 against 131 and 183 against 244-264; and on ResNet-20's shapes (K <= 576).
 bool batched_gemm_preferred(const Conv2dGeometry& g) {
-  return g.groups == 1 && (g.stride_h != 1 || g.stride_w != 1) && g.patch_size() >= 1024 && g.out_plane() < 256;
+  if (g.groups != 1 || g.patch_size() < 1024 || g.out_plane() >= 256) return false;
+  if (g.stride_h != 1 || g.stride_w != 1) return true;
+  const int64_t P = g.out_plane(), lanes = round_up(P, kPanel);
+  return 8 * (lanes - P) > lanes;
 }
 
 // This file's per-thread scratch: slots 0-3 of thread_scratch (scratch.h).
