@@ -391,7 +391,7 @@ TEST_CASE("max_pool2d gradient goes to the first maximum", "[pool]") {
   CHECK(x.grad().to_vector() == std::vector<real>{0, 3, 0, 0});
 }
 
-TEST_CASE("max_pool2d kernel matches the plain loop: values, ties, NaN and the argmax", "[pool]") {
+TEST_CASE("max_pool2d kernel matches the plain loop: values, ties, NaN, the argmax and the backward", "[pool]") {
   // Values from a small set, so that windows hold ties (as pooled ReLU outputs do: many zeros), a
   // few NaN and -inf; every geometry that has a window, edges and interior both.
   Generator gen(21);
@@ -425,6 +425,18 @@ TEST_CASE("max_pool2d kernel matches the plain loop: values, ties, NaN and the a
             std::vector<real> y2(outs);
             max_pool2d_forward(g, x.data(), y2.data(), nullptr);  // without the argmax
             for (int64_t i = 0; i < outs; ++i) REQUIRE((y2[i] == y[i] || (std::isnan(y2[i]) && std::isnan(y[i]))));
+            // The backward: each dy goes to its window's argmax, added (add) or into zeros written
+            // by the kernel over whatever dx held (!add).
+            std::vector<real> dy(outs), dx_ref(x.size(), real(0.5));
+            for (real& v : dy) v = static_cast<real>(gen.uniform());
+            for (int64_t i = 0; i < outs; ++i) dx_ref[(i / (g.out_h * g.out_w)) * g.in_h * g.in_w + at_ref[i]] += dy[i];
+            std::vector<real> dx_add(x.size(), real(0.5)), dx_write(x.size(), std::numeric_limits<real>::quiet_NaN());
+            max_pool2d_backward(g, dy.data(), at.data(), dx_add.data(), /*add=*/true);
+            max_pool2d_backward(g, dy.data(), at.data(), dx_write.data(), /*add=*/false);
+            for (size_t i = 0; i < x.size(); ++i) {
+              REQUIRE(dx_add[i] == Approx(dx_ref[i]));
+              REQUIRE(dx_write[i] == Approx(dx_ref[i] - real(0.5)).margin(1e-6));
+            }
             ++cases;
           }
   CHECK(cases > 100);

@@ -117,11 +117,14 @@ void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int64_t* 
   });
 }
 
-void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int64_t* argmax, real* dx) {
+void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int64_t* argmax, real* dx, bool add) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
   parallel_for(g.planes, plane_grain(out_plane), [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       real* dxp = dx + p * in_plane;
+      // Zeroed plane by plane, just before its scatter, while it stays in cache (ResNet-18's
+      // gradient is 51 MB: zeroing it all first was a pass of its own through memory).
+      if (!add) std::fill(dxp, dxp + in_plane, real(0));
       for (int64_t o = p * out_plane; o < (p + 1) * out_plane; ++o) dxp[argmax[o]] += dy[o];
     }
   });

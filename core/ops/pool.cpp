@@ -52,7 +52,9 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   max_pool2d_forward(g, x.data(), out.data(), graph ? argmax->data() : nullptr);
   if (!graph) return out;
   record_node("max_pool2d", {x}, {out}, [x, g, argmax](const std::vector<Tensor>& grads) {
-    max_pool2d_backward(g, grads[0].data(), argmax->data(), grad_buffer(x).data());
+    bool add = false;
+    real* dx = grad_buffer_for_write(x, &add).data();
+    max_pool2d_backward(g, grads[0].data(), argmax->data(), dx, add);
   });
   return out;
 }
