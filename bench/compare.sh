@@ -6,10 +6,13 @@
 # PyTorch's, their ratio ours / PyTorch (speed: > 1 means we are faster), and the peak resident
 # memory of each process. The gemm row gives GFLOP/s instead of images/s.
 #
-#   bench/compare.sh [path/to/strassen] [--case NAME|all] [--steps N] [--warmup W]
-#                    (default binary: build/apps/strassen; defaults 20 steps after 3 warm-ups)
+#   bench/compare.sh [path/to/strassen] [--case NAME|all] [--steps N] [--warmup W] [--rounds R]
+#                    (default binary: build/apps/strassen; defaults 20 steps after 3 warm-ups, 1 round)
 #
-# The two sides run case by case, alternating, so that both see the same load. Measure on an idle
+# The two sides run case by case, alternating, so that both see the same load. With --rounds R
+# each case alternates R times (ours, PyTorch, ours, ...); the table then gives each side's median
+# images/s over the rounds, their ratio, and the range of the R per-round ratios, so that a
+# ratio can be told apart from the host's drift (the table's peak RSS is the largest). Measure on an idle
 # machine: on a busy one, wall times jump by scheduler time slices; the JSON lines also carry the
 # minimum and the median CPU time of the process (*_ms_min, *_ms_cpu), steadier under load, best
 # with OMP_WAIT_POLICY=passive in the environment. PyTorch is Debian's (/usr/bin/python3) with its
@@ -20,10 +23,11 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$here/build/apps/strassen"
 if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then bin="$1"; shift; fi
 [ -x "$bin" ] || { echo "no strassen binary at $bin (build target strassen)" >&2; exit 1; }
-case_arg=all args=()
+case_arg=all args=() rounds=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --case) case_arg="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --steps | --warmup) args+=("$1" "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -34,37 +38,60 @@ cases="gemm resnet20 strassen_resnet20_p1 strassen_resnet20_p1_ternary strassen_
 
 threads="${THREADS:-2}"
 ours="" torch=""
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds wants a positive integer, not '$rounds'" >&2; exit 2; }
 for c in $cases; do
-  ours+=$(OMP_NUM_THREADS=$threads "$bin" bench --json --case "$c" "${args[@]}")$'\n'
-  torch+=$(OMP_NUM_THREADS=$threads LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX \
-    /usr/bin/python3 "$here/tools/bench_torch.py" --case "$c" "${args[@]}")$'\n'
+  for ((r = 0; r < rounds; ++r)); do
+    ours+=$(OMP_NUM_THREADS=$threads "$bin" bench --json --case "$c" "${args[@]}")$'\n'
+    torch+=$(OMP_NUM_THREADS=$threads LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
+      OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$here/tools/bench_torch.py" --case "$c" "${args[@]}")$'\n'
+  done
 done
 printf '%s' "$ours"
 printf '%s' "$torch"
 /usr/bin/python3 - "$ours" "$torch" <<'PY'
-import json, sys
-ours = {r["case"]: r for r in map(json.loads, sys.argv[1].split("\n")[:-1])}
-torch = {r["case"]: r for r in map(json.loads, sys.argv[2].split("\n")[:-1])}
-print("%-30s %s   %s   %s" % ("", "training step images/s".center(27), "inference step images/s".center(27),
+import json, statistics, sys
+
+
+def by_case(text):
+    rows = {}
+    for r in map(json.loads, text.split("\n")[:-1]):
+        rows.setdefault(r["case"], []).append(r)
+    return rows
+
+
+ours, torch = by_case(sys.argv[1]), by_case(sys.argv[2])
+rounds = len(next(iter(ours.values())))
+med = statistics.median
+
+
+def cells(a, b, key):
+    """Median of each side over the rounds, their ratio, and the range of the per-round ratios."""
+    x, y = [r[key] for r in a], [r[key] for r in b]
+    per_round = [p / q for p, q in zip(x, y)]
+    spread = "%.2f-%.2f" % (min(per_round), max(per_round)) if rounds > 1 else ""
+    return med(x), med(y), med(x) / med(y), spread
+
+
+print("%-30s %s   %s   %s" % ("", "training step images/s".center(37), "inference step images/s".center(37),
                               "peak RSS MiB".center(15)))
-print("%-30s %9s %9s %7s   %9s %9s %7s   %7s %7s" % ("case", "ours", "pytorch", "ratio", "ours", "pytorch", "ratio",
-                                                     "ours", "pytorch"))
+print("%-30s %9s %9s %7s %9s   %9s %9s %7s %9s   %7s %7s" % (
+    "case", "ours", "pytorch", "ratio", "range", "ours", "pytorch", "ratio", "range", "ours", "pytorch"))
 notes = []
 for name, a in ours.items():
     b = torch[name]
+    rss = (max(r["peak_rss_mib"] for r in a), max(r["peak_rss_mib"] for r in b))
     if name == "gemm":
-        row = ("gemm (GFLOP/s, 1024^3)", a["gemm_gflops"], b["gemm_gflops"], a["gemm_gflops"] / b["gemm_gflops"])
-        print("%-30s %9.1f %9.1f %7.2f   %9s %9s %7s   %7.0f %7.0f" % (row + ("", "", "", a["peak_rss_mib"],
-                                                                          b["peak_rss_mib"])))
+        row = ("gemm (GFLOP/s, 1024^3)",) + cells(a, b, "gemm_gflops")
+        print("%-30s %9.1f %9.1f %7.2f %9s   %9s %9s %7s %9s   %7.0f %7.0f" % (row + ("", "", "", "") + rss))
         continue
-    t_a, t_b, i_a, i_b = a["train_items_per_s"], b["train_items_per_s"], a["infer_items_per_s"], b["infer_items_per_s"]
-    print("%-30s %9.1f %9.1f %7.2f   %9.1f %9.1f %7.2f   %7.0f %7.0f" % (name, t_a, t_b, t_a / t_b, i_a, i_b, i_a / i_b,
-                                                                      a["peak_rss_mib"], b["peak_rss_mib"]))
-    if a.get("forward_macs") != b.get("forward_macs") or a.get("params") != b.get("params"):
+    row = (name,) + cells(a, b, "train_items_per_s") + cells(a, b, "infer_items_per_s") + rss
+    print("%-30s %9.1f %9.1f %7.2f %9s   %9.1f %9.1f %7.2f %9s   %7.0f %7.0f" % row)
+    if a[0].get("forward_macs") != b[0].get("forward_macs") or a[0].get("params") != b[0].get("params"):
         notes.append("%s: forward MACs %s (ours) vs %s (pytorch), parameters %s vs %s" % (
-            name, a.get("forward_macs"), b.get("forward_macs"), a.get("params"), b.get("params")))
-print("ratio = ours / pytorch (speed: > 1 means ours is faster); GFLOP/s in the JSON lines count a training step as "
-      "6 x forward MACs and an inference step as 2 x forward MACs")
+            name, a[0].get("forward_macs"), b[0].get("forward_macs"), a[0].get("params"), b[0].get("params")))
+print("ratio = ours / pytorch (speed: > 1 means ours is faster), of the medians over %d round(s); range: the lowest "
+      "and highest ratio of a single round; GFLOP/s in the JSON lines count a training step as 6 x forward MACs and "
+      "an inference step as 2 x forward MACs" % rounds)
 for n in notes:
     print("note: the two models differ: " + n)
 PY
