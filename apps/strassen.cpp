@@ -12,7 +12,6 @@
 #include "apps/cli.h"  // first: it configures cxxopts
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the convolution benchmark (ResNet-20's, ResNet-18's and VGG-7's shapes) in this framework and in PyTorch, both on 2 threads
-# (THREADS=n in the environment to change that),
+# Runs the convolution benchmark (ResNet-20's, ResNet-18's and VGG-7's shapes) in this framework
+# and in PyTorch, both on 2 threads (THREADS=n in the environment to change that),
 # and prints both sets of JSON lines and a table of time ratios per shape (ours / PyTorch; > 1
 # means PyTorch is faster): from the median wall times, from the minimum wall times, and from the
 # median CPU times of the whole process (the work done on all threads).
