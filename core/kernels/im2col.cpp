@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/kernels/scratch.h"
+
 namespace st {
 
 namespace {
@@ -91,16 +93,8 @@ ShiftedLayout::ShiftedLayout(const PatchGeometry& g)
 
 namespace {
 
-// Both shifted-image kernels walk the padded rows hp of each channel once: the padded row (the
-// image row h = hp - p_h between p_w zeros on either side, or all zeros in the padding) goes into
-// a small buffer, and each kernel column j takes its S row from there as the fixed-length run
-// buf[ow*s_w + j], ow < out_w: no bounds checks, no partial runs. The stride is a template
-// argument for the common strides 1 and 2 so that those runs vectorise.
-struct PaddedRow {
-  std::vector<real> buf;
-  explicit PaddedRow(const PatchGeometry& g)
-      : buf(std::max(g.width + 2 * g.pad_w + g.kernel_w, g.stride_w * (g.out_w + g.kernel_w)), real(0)) {}
-};
+// The calling thread's scratch for the kernels below (slot kShiftedScratchSlot, scratch.h).
+real* shifted_scratch(int64_t n) { return thread_scratch(kShiftedScratchSlot, n); }
 
 // Calls f(c, h, ph, hq) for every S row group: padded row hq*s_h + ph of channel c, whose image row
 // is h (outside [0, height) in the padding).
@@ -111,29 +105,45 @@ void for_each_padded_row(const PatchGeometry& g, const ShiftedLayout& L, F&& f) 
       for (int64_t ph = 0; ph < L.phases; ++ph) f(c, hq * g.stride_h + ph - g.pad_h, ph, hq);
 }
 
+// ---- Two ways to read S rows without bounds checks, by padded row or by padded channel.
+// Every S row is the fixed-length run pad[hq*s_h + ph][j + ow*s_w], ow < out_w, of the padded
+// image pad[hp][wp] = x[c][hp - p_h][wp - p_w] (0 outside the image): no partial runs. The stride
+// is a template argument for the common strides 1 and 2 so that the runs vectorise.
+//
+// By row: one padded row at a time goes into a small buffer, and its kernel columns j are read
+// back from there. By channel: the whole padded channel is written first and its S rows read
+// afterwards. Per image, measured: by channel is 1.3-1.8x faster at stride 2 for out_w <= 16
+// (ResNet-20's stage transitions: with rows one packet long, each row's runs are read back from
+// a buffer just written, whose stores the loads wait for), level at out_w = 28 and 1.2-1.7x
+// slower on ResNet-18's 224×224 first conv (a padded channel of 211 KiB against one row in L1).
+bool shifted_by_channel(const PatchGeometry& g) { return g.stride_w > 1 && g.out_w <= 16; }
+
+// The padded row buffer of the by-row kernels.
+int64_t padded_row_length(const PatchGeometry& g) {
+  return std::max(g.width + 2 * g.pad_w + g.kernel_w, g.stride_w * (g.out_w + g.kernel_w));
+}
+
+// The padded channel: Hp rows of Wp values.
+struct PaddedChannel {
+  int64_t rows = 0, width = 0;
+  PaddedChannel(const PatchGeometry& g, const ShiftedLayout& L)
+      : rows((L.rows - 1) * g.stride_h + L.phases),
+        width(std::max(g.width + 2 * g.pad_w, g.stride_w * (g.out_w - 1) + g.kernel_w)) {}
+  int64_t size() const { return rows * width; }
+  // The image rows h whose padded row h + p_h is one of the channel's: [h_lo, h_hi).
+  void image_rows(const PatchGeometry& g, int64_t& h_lo, int64_t& h_hi) const {
+    h_lo = std::max<int64_t>(0, -g.pad_h);
+    h_hi = std::max(h_lo, std::min(g.height, rows - g.pad_h));
+  }
+};
+
 template <int64_t SW>
-void shifted_image_impl(const PatchGeometry& g, const real* x, real* s) {
+void shifted_image_by_row(const PatchGeometry& g, const real* x, real* s) {
   const ShiftedLayout L(g);
   const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
-  if (g.kernel_w == 1) {
-    // One S row per image row: sample it directly (the buffer would only add a copy).
-    int64_t lo, hi;
-    valid_range(W, Wo, sw, pw, 0, lo, hi);
-    for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
-      real* dst = s + L.offset(c, ph, 0) + hq * Wo;
-      const bool inside = h >= 0 && h < g.height;
-      const int64_t a = inside ? lo : Wo, z = inside ? hi : Wo;
-      for (int64_t ow = 0; ow < a; ++ow) dst[ow] = 0;
-      if (a < z) {
-        const real* src = x + (c * g.height + h) * W + a * sw - pw;  // the sample of column a
-        for (int64_t t = 0; t < z - a; ++t) dst[a + t] = src[t * sw];
-      }
-      for (int64_t ow = z; ow < Wo; ++ow) dst[ow] = 0;
-    });
-    return;
-  }
-  PaddedRow row(g);
-  real* buf = row.buf.data();
+  const int64_t length = padded_row_length(g);
+  real* buf = shifted_scratch(length);
+  std::fill(buf, buf + length, real(0));
   for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
     const bool inside = h >= 0 && h < g.height;
     if (inside)
@@ -149,33 +159,98 @@ void shifted_image_impl(const PatchGeometry& g, const real* x, real* s) {
 }
 
 template <int64_t SW>
-void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x) {
+void shifted_image_by_channel(const PatchGeometry& g, const real* x, real* s) {
+  const ShiftedLayout L(g);
+  const PaddedChannel pad(g, L);
+  const int64_t Wo = g.out_w, W = g.width, Wp = pad.width, sw = SW ? SW : g.stride_w;
+  int64_t h_lo, h_hi;
+  pad.image_rows(g, h_lo, h_hi);
+  // The padding is the same for every channel: the buffer is zeroed once and only the image's
+  // part of it is overwritten per channel.
+  real* pc = shifted_scratch(pad.size());
+  std::fill(pc, pc + pad.size(), real(0));
+  const int64_t w_hi = std::min(W, Wp - g.pad_w);  // the image columns inside the buffer
+  for (int64_t c = 0; c < g.channels; ++c) {
+    const real* xc = x + c * g.height * W;
+    for (int64_t h = h_lo; h < h_hi; ++h) std::copy_n(xc + h * W, w_hi, pc + (h + g.pad_h) * Wp + g.pad_w);
+    for (int64_t j = 0; j < g.kernel_w; ++j)
+      for (int64_t ph = 0; ph < L.phases; ++ph) {
+        real* dst = s + L.offset(c, ph, j);
+        for (int64_t hq = 0; hq < L.rows; ++hq) {
+          const real* src = pc + (hq * g.stride_h + ph) * Wp + j;
+          real* d = dst + hq * Wo;
+#pragma omp simd
+          for (int64_t ow = 0; ow < Wo; ++ow) d[ow] = src[ow * sw];
+        }
+      }
+  }
+}
+
+// "Same" padding at stride 1 (2*p_w = kW - 1, the 3×3 pad-1 case): an S row is as wide as an image
+// row, so the plane of S for (j, c) is the whole channel as one flat run shifted by
+// j - p_w - p_h*W, with the top and bottom padding rows zero and the |j - p_w| columns that
+// wrapped around from the neighbouring row zero. Two ways to zero those columns: a copy of the
+// plane, then a store per row; or one masked copy (a select against a mask of the kept columns,
+// built once per call). Per image, measured: the masked copy is 1.9-2.2x faster for rows of 8
+// (ResNet-20's last stage), level at 16, 1.2-1.6x slower at 32 and wider.
+void shifted_image_same(const PatchGeometry& g, const real* x, real* s) {
+  const ShiftedLayout L(g);
+  const int64_t W = g.width, plane = L.rows * W, image = g.height * W;
+  const bool masked = W < 16;
+  // keep[j][t] = 1 where plane position t of kernel column j reads the image, not the row beside
+  // it (its column t mod W is in [max(0, p_w - j), W - max(0, j - p_w))), else 0.
+  real* keep = masked ? shifted_scratch(g.kernel_w * plane) : nullptr;
+  for (int64_t j = 0; masked && j < g.kernel_w; ++j) {
+    const int64_t lo = std::max<int64_t>(0, g.pad_w - j), hi = W - std::max<int64_t>(0, j - g.pad_w);
+    for (int64_t hq = 0; hq < L.rows; ++hq)
+      for (int64_t w = 0; w < W; ++w) keep[j * plane + hq * W + w] = w >= lo && w < hi ? real(1) : real(0);
+  }
+  for (int64_t j = 0; j < g.kernel_w; ++j) {
+    const int64_t shift = j - g.pad_w - g.pad_h * W;
+    const int64_t t_lo = std::min(plane, std::max<int64_t>(0, -shift));
+    const int64_t t_hi = std::max(t_lo, std::min(plane, image - shift));
+    const int64_t left = std::max<int64_t>(0, g.pad_w - j), right = std::max<int64_t>(0, j - g.pad_w);
+    for (int64_t c = 0; c < g.channels; ++c) {
+      real* dst = s + L.offset(c, 0, j);
+      const real* src = x + c * image + shift;
+      std::fill(dst, dst + t_lo, real(0));
+      if (masked) {
+        const real* kj = keep + j * plane;
+#pragma omp simd
+        for (int64_t t = t_lo; t < t_hi; ++t) dst[t] = kj[t] != 0 ? src[t] : real(0);
+      } else {
+        std::memcpy(dst + t_lo, src + t_lo, sizeof(real) * (t_hi - t_lo));
+        for (int64_t hq = 0; hq < L.rows; ++hq) {
+          real* row = dst + hq * W;
+          for (int64_t ow = 0; ow < left; ++ow) row[ow] = 0;
+          for (int64_t ow = W - right; ow < W; ++ow) row[ow] = 0;
+        }
+      }
+      std::fill(dst + t_hi, dst + plane, real(0));
+    }
+  }
+}
+
+// ---- The adjoint, by row or by channel as above. By row, a strided add does not vectorise, so for
+// long runs (measured: it pays at 16 columns and loses at 8) they are first added into one
+// contiguous buffer per column phase (phase[j % sw][ow + j / sw] collects padded column
+// ow*sw + j), interleaved into the padded row once. Per image, measured: by channel is 1.3-2.9x
+// faster at stride 1 on the ResNet shapes; at stride 2 level or faster for rows of 8 (12-15
+// against 15 us, ResNet-20's last stage transition) and 1.1-2x slower for rows of 16 and more.
+bool shifted_add_by_channel(const PatchGeometry& g) { return g.stride_w == 1 || g.out_w < 16; }
+
+template <int64_t SW>
+void shifted_image_add_by_row(const PatchGeometry& g, const real* s, real* x) {
   const ShiftedLayout L(g);
   const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
-  if (g.kernel_w == 1) {
-    // One S row per image row: add it straight into the image.
-    int64_t lo, hi;
-    valid_range(W, Wo, sw, pw, 0, lo, hi);
-    for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
-      if (h < 0 || h >= g.height || lo >= hi) return;
-      const real* src = s + L.offset(c, ph, 0) + hq * Wo + lo;
-      real* dst = x + (c * g.height + h) * W + lo * sw - pw;
-      for (int64_t t = 0; t < hi - lo; ++t) dst[t * sw] += src[t];
-    });
-    return;
-  }
-  PaddedRow row(g);
-  real* buf = row.buf.data();
-  // For a stride above 1, adding the runs with a stride does not vectorise. For long runs (measured:
-  // it pays at 16 columns and loses at 8) they are first added into one contiguous buffer per
-  // column phase (phase[j % sw][ow + j / sw] collects padded column ow*sw + j), interleaved into the
-  // padded row once.
-  const bool by_phase = sw > 1 && g.kernel_w > 1 && Wo >= 16;
+  std::vector<real> row(padded_row_length(g), real(0));
+  real* buf = row.data();
+  const bool by_phase = sw > 1 && Wo >= 16;
   const int64_t phase_len = Wo + g.kernel_w;
   std::vector<real> phases(by_phase ? sw * phase_len : 0);
   for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
     if (h < 0 || h >= g.height) return;
-    std::fill(row.buf.begin(), row.buf.end(), real(0));
+    std::fill(row.begin(), row.end(), real(0));
     if (!by_phase) {
       for (int64_t j = 0; j < g.kernel_w; ++j) {
         const real* src = s + L.offset(c, ph, j) + hq * Wo;
@@ -197,51 +272,99 @@ void shifted_image_add_impl(const PatchGeometry& g, const real* s, real* x) {
   });
 }
 
+template <int64_t SW>
+void shifted_image_add_by_channel(const PatchGeometry& g, const real* s, real* x) {
+  const ShiftedLayout L(g);
+  const PaddedChannel pad(g, L);
+  const int64_t Wo = g.out_w, W = g.width, sw = SW ? SW : g.stride_w;
+  int64_t h_lo, h_hi;
+  pad.image_rows(g, h_lo, h_hi);
+  const int64_t w_hi = std::min(W, pad.width - g.pad_w);
+  // The padded channel as sw column phases, phase q holding padded columns q, q + sw, q + 2*sw, ...
+  // as rows of Wq values: the run of S row (j, ph, hq) is added contiguously into phase j mod sw
+  // at column j / sw, and the phases are interleaved into x once per channel.
+  const int64_t Wq = (pad.width + sw - 1) / sw, phase_size = pad.rows * Wq;
+  real* pq = shifted_scratch(sw * phase_size);
+  for (int64_t c = 0; c < g.channels; ++c) {
+    std::fill(pq, pq + sw * phase_size, real(0));
+    for (int64_t j = 0; j < g.kernel_w; ++j)
+      for (int64_t ph = 0; ph < L.phases; ++ph) {
+        const real* src = s + L.offset(c, ph, j);
+        real* phase = pq + (j % sw) * phase_size + j / sw;
+        for (int64_t hq = 0; hq < L.rows; ++hq) {
+          real* d = phase + (hq * g.stride_h + ph) * Wq;
+          const real* r = src + hq * Wo;
+#pragma omp simd
+          for (int64_t ow = 0; ow < Wo; ++ow) d[ow] += r[ow];
+        }
+      }
+    real* xc = x + c * g.height * W;
+    for (int64_t h = h_lo; h < h_hi; ++h) {
+      const real* r = pq + (h + g.pad_h) * Wq;
+      real* xr = xc + h * W;
+      // x column w is padded column w + p_w: phase (w + p_w) mod sw, index (w + p_w) / sw.
+#pragma omp simd
+      for (int64_t w = 0; w < w_hi; ++w) xr[w] += r[((w + g.pad_w) % sw) * phase_size + (w + g.pad_w) / sw];
+    }
+  }
+}
+
+// kernel_w == 1: one S row per image row, sampled from (or added into) the image directly.
+void shifted_image_column(const PatchGeometry& g, const real* x, real* s) {
+  const ShiftedLayout L(g);
+  const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = g.stride_w;
+  int64_t lo, hi;
+  valid_range(W, Wo, sw, pw, 0, lo, hi);
+  for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
+    real* dst = s + L.offset(c, ph, 0) + hq * Wo;
+    const bool inside = h >= 0 && h < g.height;
+    const int64_t a = inside ? lo : Wo, z = inside ? hi : Wo;
+    for (int64_t ow = 0; ow < a; ++ow) dst[ow] = 0;
+    if (a < z) {
+      const real* src = x + (c * g.height + h) * W + a * sw - pw;  // the sample of column a
+      for (int64_t t = 0; t < z - a; ++t) dst[a + t] = src[t * sw];
+    }
+    for (int64_t ow = z; ow < Wo; ++ow) dst[ow] = 0;
+  });
+}
+
+void shifted_image_add_column(const PatchGeometry& g, const real* s, real* x) {
+  const ShiftedLayout L(g);
+  const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = g.stride_w;
+  int64_t lo, hi;
+  valid_range(W, Wo, sw, pw, 0, lo, hi);
+  for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
+    if (h < 0 || h >= g.height || lo >= hi) return;
+    const real* src = s + L.offset(c, ph, 0) + hq * Wo + lo;
+    real* dst = x + (c * g.height + h) * W + lo * sw - pw;
+    for (int64_t t = 0; t < hi - lo; ++t) dst[t * sw] += src[t];
+  });
+}
+
 }  // namespace
 
 void shifted_image(const PatchGeometry& g, const real* x, real* s) {
-  if (g.stride_h == 1 && g.stride_w == 1 && g.out_w == g.width) {
-    // "Same" padding at stride 1 (2*p_w = kW - 1, the 3×3 pad-1 case): an S row is as wide as an
-    // image row, so the plane of S for (j, c) is the whole channel as one flat run shifted by
-    // j - p_w - p_h*W, with the top and bottom padding rows zero and the |j - p_w| columns that
-    // wrapped around from the neighbouring row zeroed afterwards. One copy per plane instead of a
-    // copy per row: the rows of small images are only a few packets long.
-    const ShiftedLayout L(g);
-    const int64_t W = g.width, plane = L.rows * W, image = g.height * W;
-    for (int64_t j = 0; j < g.kernel_w; ++j) {
-      const int64_t shift = j - g.pad_w - g.pad_h * W;
-      const int64_t t_lo = std::min(plane, std::max<int64_t>(0, -shift));
-      const int64_t t_hi = std::max(t_lo, std::min(plane, image - shift));
-      for (int64_t c = 0; c < g.channels; ++c) {
-        real* dst = s + L.offset(c, 0, j);
-        std::fill(dst, dst + t_lo, real(0));
-        std::memcpy(dst + t_lo, x + c * image + t_lo + shift, sizeof(real) * (t_hi - t_lo));
-        std::fill(dst + t_hi, dst + plane, real(0));
-        const int64_t left = std::max<int64_t>(0, g.pad_w - j), right = std::max<int64_t>(0, j - g.pad_w);
-        for (int64_t hq = 0; hq < L.rows; ++hq) {
-          real* row = dst + hq * W;
-          for (int64_t ow = 0; ow < left; ++ow) row[ow] = 0;
-          for (int64_t ow = W - right; ow < W; ++ow) row[ow] = 0;
-        }
-      }
-    }
-    return;
-  }
-  if (g.stride_w == 1)
-    shifted_image_impl<1>(g, x, s);
+  if (g.kernel_w == 1)
+    shifted_image_column(g, x, s);
+  else if (g.stride_h == 1 && g.stride_w == 1 && g.out_w == g.width)
+    shifted_image_same(g, x, s);
+  else if (g.stride_w == 1)
+    shifted_image_by_row<1>(g, x, s);
   else if (g.stride_w == 2)
-    shifted_image_impl<2>(g, x, s);
+    shifted_by_channel(g) ? shifted_image_by_channel<2>(g, x, s) : shifted_image_by_row<2>(g, x, s);
   else
-    shifted_image_impl<0>(g, x, s);
+    shifted_by_channel(g) ? shifted_image_by_channel<0>(g, x, s) : shifted_image_by_row<0>(g, x, s);
 }
 
 void shifted_image_add(const PatchGeometry& g, const real* s, real* x) {
-  if (g.stride_w == 1)
-    shifted_image_add_impl<1>(g, s, x);
+  if (g.kernel_w == 1)
+    shifted_image_add_column(g, s, x);
+  else if (g.stride_w == 1)
+    shifted_image_add_by_channel<1>(g, s, x);
   else if (g.stride_w == 2)
-    shifted_image_add_impl<2>(g, s, x);
+    shifted_add_by_channel(g) ? shifted_image_add_by_channel<2>(g, s, x) : shifted_image_add_by_row<2>(g, s, x);
   else
-    shifted_image_add_impl<0>(g, s, x);
+    shifted_add_by_channel(g) ? shifted_image_add_by_channel<0>(g, s, x) : shifted_image_add_by_row<0>(g, s, x);
 }
 
 }  // namespace st

@@ -1,0 +1,131 @@
+// The shifted image (core/kernels/im2col.h) and its adjoint against loops written straight from
+// the layout's definition, S[j][c][ph][hq][ow] = x[c][hq*s_h + ph - p_h][ow*s_w - p_w + j] (0 in
+// the padding), and against im2col: column-matrix row (c, i, j) is the run of S at
+// ShiftedLayout::offset(c, i, j). The conv tests cover these kernels only through the
+// convolutions; here every geometry the kernels branch on is checked element by element.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <vector>
+
+#include "core/kernels/im2col.h"
+#include "core/rng.h"
+
+using namespace st;
+
+namespace {
+
+struct PatchCase {
+  int64_t channels, height, width, kh, kw, sh, sw, ph, pw;
+};
+
+PatchGeometry geometry_of(const PatchCase& c) {
+  PatchGeometry g;
+  g.channels = c.channels, g.height = c.height, g.width = c.width;
+  g.kernel_h = c.kh, g.kernel_w = c.kw, g.stride_h = c.sh, g.stride_w = c.sw, g.pad_h = c.ph, g.pad_w = c.pw;
+  g.out_h = (c.height + 2 * c.ph - c.kh) / c.sh + 1;
+  g.out_w = (c.width + 2 * c.pw - c.kw) / c.sw + 1;
+  return g;
+}
+
+std::string describe(const PatchCase& c) {
+  std::ostringstream os;
+  os << "x [" << c.channels << ", " << c.height << ", " << c.width << "] kernel " << c.kh << "x" << c.kw << " stride "
+     << c.sh << "x" << c.sw << " pad " << c.ph << "x" << c.pw;
+  return os.str();
+}
+
+const std::vector<PatchCase> kCases = {
+    {3, 8, 8, 3, 3, 1, 1, 1, 1},     // "same" 3×3: the flat masked copy
+    {2, 5, 1, 3, 3, 1, 1, 1, 1},     // ... one column wide
+    {2, 6, 7, 5, 5, 1, 1, 2, 2},     // "same" 5×5
+    {2, 9, 7, 3, 3, 1, 1, 0, 0},     // stride 1 without padding: the padded channel
+    {2, 7, 9, 3, 3, 1, 1, 2, 2},     // stride 1, padding wider than "same"
+    {3, 32, 32, 3, 3, 2, 2, 1, 1},   // ResNet-20's stage transition
+    {2, 7, 9, 3, 3, 2, 2, 1, 1},     // stride 2, odd sizes
+    {2, 13, 11, 7, 7, 2, 2, 3, 3},   // ResNet-18's first conv, small
+    {2, 17, 15, 3, 3, 3, 3, 1, 1},   // stride 3
+    {2, 10, 6, 2, 4, 3, 2, 0, 1},    // even kernel, mixed strides
+    {2, 9, 7, 3, 1, 2, 1, 1, 0},     // 3×1 kernel
+    {2, 7, 9, 1, 3, 1, 1, 0, 1},     // 1×3 kernel ("same" along W)
+    {3, 6, 7, 1, 1, 2, 2, 0, 0},     // 1×1 stride 2
+    {2, 4, 4, 1, 1, 1, 1, 1, 1},     // 1×1 padded
+    {2, 3, 3, 5, 5, 1, 1, 1, 1},     // kernel = padded input: 1×1 output
+    {2, 9, 11, 2, 2, 2, 2, 0, 0},    // kernel = stride, a column past the last window
+};
+
+// S by the definition.
+std::vector<real> shifted_by_definition(const PatchGeometry& g, const std::vector<real>& x) {
+  const ShiftedLayout L(g);
+  std::vector<real> s(L.size(g.kernel_w), real(-7));  // poison: every element must be written
+  for (int64_t j = 0; j < g.kernel_w; ++j)
+    for (int64_t c = 0; c < g.channels; ++c)
+      for (int64_t ph = 0; ph < L.phases; ++ph)
+        for (int64_t hq = 0; hq < L.rows; ++hq)
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const int64_t h = hq * g.stride_h + ph - g.pad_h, w = ow * g.stride_w - g.pad_w + j;
+            const bool inside = h >= 0 && h < g.height && w >= 0 && w < g.width;
+            s[L.offset(c, ph, j) + hq * g.out_w + ow] = inside ? x[(c * g.height + h) * g.width + w] : real(0);
+          }
+  return s;
+}
+
+std::vector<real> random_values(int64_t n, uint64_t seed) {
+  Generator gen(seed);
+  std::vector<real> v(n);
+  for (real& e : v) e = static_cast<real>(gen.uniform() * 2 - 1);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("shifted_image equals its definition and holds im2col's rows", "[conv][im2col]") {
+  uint64_t seed = 40;
+  for (const PatchCase& c : kCases) {
+    INFO(describe(c));
+    const PatchGeometry g = geometry_of(c);
+    const ShiftedLayout L(g);
+    const std::vector<real> x = random_values(c.channels * c.height * c.width, ++seed);
+    std::vector<real> s(L.size(g.kernel_w), real(-7));
+    shifted_image(g, x.data(), s.data());
+    CHECK(s == shifted_by_definition(g, x));
+
+    std::vector<real> col(g.rows() * g.cols());
+    im2col(g, x.data(), col.data());
+    for (int64_t ch = 0; ch < g.channels; ++ch)
+      for (int64_t i = 0; i < g.kernel_h; ++i)
+        for (int64_t j = 0; j < g.kernel_w; ++j) {
+          const real* row = col.data() + ((ch * g.kernel_h + i) * g.kernel_w + j) * g.cols();
+          const real* run = s.data() + L.offset(ch, i, j);
+          CHECK(std::vector<real>(row, row + g.cols()) == std::vector<real>(run, run + g.cols()));
+        }
+  }
+}
+
+TEST_CASE("shifted_image_add adds every element of S at the pixel it was copied from", "[conv][im2col]") {
+  uint64_t seed = 80;
+  for (const PatchCase& c : kCases) {
+    INFO(describe(c));
+    const PatchGeometry g = geometry_of(c);
+    const ShiftedLayout L(g);
+    const std::vector<real> s = random_values(L.size(g.kernel_w), ++seed);
+    const std::vector<real> x0 = random_values(c.channels * c.height * c.width, ++seed);
+    // The reference sums in double, element by element from the definition.
+    std::vector<double> expected(x0.begin(), x0.end());
+    for (int64_t j = 0; j < g.kernel_w; ++j)
+      for (int64_t ch = 0; ch < g.channels; ++ch)
+        for (int64_t ph = 0; ph < L.phases; ++ph)
+          for (int64_t hq = 0; hq < L.rows; ++hq)
+            for (int64_t ow = 0; ow < g.out_w; ++ow) {
+              const int64_t h = hq * g.stride_h + ph - g.pad_h, w = ow * g.stride_w - g.pad_w + j;
+              if (h >= 0 && h < g.height && w >= 0 && w < g.width)
+                expected[(ch * g.height + h) * g.width + w] += s[L.offset(ch, ph, j) + hq * g.out_w + ow];
+            }
+    std::vector<real> x = x0;
+    shifted_image_add(g, s.data(), x.data());
+    for (size_t k = 0; k < x.size(); ++k) {
+      INFO("element " << k);
+      REQUIRE(x[k] == Approx(expected[k]).margin(1e-5));
+    }
+  }
+}
