@@ -54,10 +54,11 @@ const std::vector<PatchCase> kCases = {
     {2, 9, 11, 2, 2, 2, 2, 0, 0},    // kernel = stride, a column past the last window
 };
 
-// S by the definition.
-std::vector<real> shifted_by_definition(const PatchGeometry& g, const std::vector<real>& x) {
+// Calls f(i, k) for every element S[i] of the layout: k is the index in x of the pixel it holds, or
+// -1 in the padding. Straight from the definition in im2col.h.
+template <class F>
+void for_each_s_element(const PatchGeometry& g, F&& f) {
   const ShiftedLayout L(g);
-  std::vector<real> s(L.size(g.kernel_w), real(-7));  // poison: every element must be written
   for (int64_t j = 0; j < g.kernel_w; ++j)
     for (int64_t c = 0; c < g.channels; ++c)
       for (int64_t ph = 0; ph < L.phases; ++ph)
@@ -65,8 +66,14 @@ std::vector<real> shifted_by_definition(const PatchGeometry& g, const std::vecto
           for (int64_t ow = 0; ow < g.out_w; ++ow) {
             const int64_t h = hq * g.stride_h + ph - g.pad_h, w = ow * g.stride_w - g.pad_w + j;
             const bool inside = h >= 0 && h < g.height && w >= 0 && w < g.width;
-            s[L.offset(c, ph, j) + hq * g.out_w + ow] = inside ? x[(c * g.height + h) * g.width + w] : real(0);
+            f(L.offset(c, ph, j) + hq * g.out_w + ow, inside ? (c * g.height + h) * g.width + w : int64_t(-1));
           }
+}
+
+// S by the definition.
+std::vector<real> shifted_by_definition(const PatchGeometry& g, const std::vector<real>& x) {
+  std::vector<real> s(ShiftedLayout(g).size(g.kernel_w), real(-7));  // poison: every element must be written
+  for_each_s_element(g, [&](int64_t i, int64_t k) { s[i] = k >= 0 ? x[k] : real(0); });
   return s;
 }
 
@@ -112,15 +119,9 @@ TEST_CASE("shifted_image_add adds every element of S at the pixel it was copied 
     const std::vector<real> x0 = random_values(c.channels * c.height * c.width, ++seed);
     // The reference sums in double, element by element from the definition.
     std::vector<double> expected(x0.begin(), x0.end());
-    for (int64_t j = 0; j < g.kernel_w; ++j)
-      for (int64_t ch = 0; ch < g.channels; ++ch)
-        for (int64_t ph = 0; ph < L.phases; ++ph)
-          for (int64_t hq = 0; hq < L.rows; ++hq)
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const int64_t h = hq * g.stride_h + ph - g.pad_h, w = ow * g.stride_w - g.pad_w + j;
-              if (h >= 0 && h < g.height && w >= 0 && w < g.width)
-                expected[(ch * g.height + h) * g.width + w] += s[L.offset(ch, ph, j) + hq * g.out_w + ow];
-            }
+    for_each_s_element(g, [&](int64_t i, int64_t k) {
+      if (k >= 0) expected[k] += s[i];
+    });
     std::vector<real> x = x0;
     shifted_image_add(g, s.data(), x.data());
     for (size_t k = 0; k < x.size(); ++k) {
