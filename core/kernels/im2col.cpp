@@ -231,42 +231,36 @@ void shifted_image_same(const PatchGeometry& g, const real* x, real* s) {
   }
 }
 
-// ---- The adjoint, by row or by channel as above. By row, a strided add does not vectorise, so for
-// long runs (measured: it pays at 16 columns and loses at 8) they are first added into one
+// ---- The adjoint, by row or by channel as above. By row, a strided add does not vectorise, so
+// the runs (measured: this pays at 16 columns and loses at 8) are first added into one
 // contiguous buffer per column phase (phase[j % sw][ow + j / sw] collects padded column
 // ow*sw + j), interleaved into the padded row once. Per image, measured: by channel is 1.3-2.9x
 // faster at stride 1 on the ResNet shapes; at stride 2 level or faster for rows of 8 (12-15
 // against 15 us, ResNet-20's last stage transition) and 1.1-2x slower for rows of 16 and more.
 bool shifted_add_by_channel(const PatchGeometry& g) { return g.stride_w == 1 || g.out_w < 16; }
 
+// Reached only for strides above 1 with rows of 16 and more (shifted_add_by_channel), so always
+// through the column phases.
 template <int64_t SW>
 void shifted_image_add_by_row(const PatchGeometry& g, const real* s, real* x) {
   const ShiftedLayout L(g);
   const int64_t Wo = g.out_w, W = g.width, pw = g.pad_w, sw = SW ? SW : g.stride_w;
+  // The interleave below writes the padded row's first sw * phase_len values, which cover every
+  // column read back (pw + W <= sw * (Wo + kW)); the rest of the buffer stays zero.
   std::vector<real> row(padded_row_length(g), real(0));
   real* buf = row.data();
-  const bool by_phase = sw > 1 && Wo >= 16;
   const int64_t phase_len = Wo + g.kernel_w;
-  std::vector<real> phases(by_phase ? sw * phase_len : 0);
+  std::vector<real> phases(sw * phase_len);
   for_each_padded_row(g, L, [&](int64_t c, int64_t h, int64_t ph, int64_t hq) {
     if (h < 0 || h >= g.height) return;
-    std::fill(row.begin(), row.end(), real(0));
-    if (!by_phase) {
-      for (int64_t j = 0; j < g.kernel_w; ++j) {
-        const real* src = s + L.offset(c, ph, j) + hq * Wo;
-        real* dst = buf + j;
-        for (int64_t ow = 0; ow < Wo; ++ow) dst[ow * sw] += src[ow];
-      }
-    } else {
-      std::fill(phases.begin(), phases.end(), real(0));
-      for (int64_t j = 0; j < g.kernel_w; ++j) {
-        const real* src = s + L.offset(c, ph, j) + hq * Wo;
-        real* dst = phases.data() + (j % sw) * phase_len + j / sw;
-        for (int64_t ow = 0; ow < Wo; ++ow) dst[ow] += src[ow];
-      }
-      for (int64_t t = 0; t < phase_len; ++t)
-        for (int64_t q = 0; q < sw; ++q) buf[t * sw + q] = phases[q * phase_len + t];
+    std::fill(phases.begin(), phases.end(), real(0));
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const real* src = s + L.offset(c, ph, j) + hq * Wo;
+      real* dst = phases.data() + (j % sw) * phase_len + j / sw;
+      for (int64_t ow = 0; ow < Wo; ++ow) dst[ow] += src[ow];
     }
+    for (int64_t t = 0; t < phase_len; ++t)
+      for (int64_t q = 0; q < sw; ++q) buf[t * sw + q] = phases[q * phase_len + t];
     real* xr = x + (c * g.height + h) * W;
     for (int64_t w = 0; w < W; ++w) xr[w] += buf[pw + w];
   });
