@@ -89,6 +89,11 @@ const std::vector<ConvCase> kConvCases = {
     {2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true}, // K = 1080, 5 blocks: panels packed, but not the
                                                     // partial panel or the partial block
     {2, 120, 13, 13, 6, 3, 3, 2, 2, 1, 1, 1, false},// ... stride 2: one GEMM per chunk of images
+    {2, 37, 40, 40, 12, 3, 3, 1, 1, 1, 1, 1, true}, // S of 746 KiB: forward by chunks of 16, 16 and 5
+                                                    // channels, partial block
+    {2, 12, 40, 40, 37, 3, 3, 1, 1, 1, 1, 1, false},// ... the input gradient (a forward conv of dy) by
+                                                    // chunks
+    {2, 40, 48, 48, 16, 3, 3, 2, 2, 1, 1, 1, true}, // stride 2, S of 576 KiB: chunks of 16, 16, 8
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {
@@ -161,6 +166,21 @@ TEST_CASE("conv2d as one GEMM per chunk of images matches the reference, chunks 
     for (real& v : dw_plus_one) v += 1;
     check_close(dw, dw_plus_one);
   }
+}
+
+TEST_CASE("conv2d forward kernel with S built by chunks of channels: bias, ReLU, partial chunk and block", "[conv]") {
+  // S = 35 channels × 3 shifts × 50 × 48 floats = 0.96 MiB, K = 315: built 16, 16, then 3
+  // channels at a time.
+  const ConvCase c{2, 35, 48, 48, 10, 3, 3, 1, 1, 1, 1, 1, true};
+  const Conv2dGeometry g = geometry_of(c);
+  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 910), w = random({c.c_out, c.c_in, c.kh, c.kw}, 911);
+  const Tensor b = random({c.c_out}, 912);
+  std::vector<real> y_ref(c.n * c.c_out * g.out_plane());
+  conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
+  for (real& v : y_ref) v = std::max(v, real(0));
+  Tensor y = Tensor::full({c.n, c.c_out, g.out_h, g.out_w}, std::numeric_limits<real>::quiet_NaN());
+  conv2d_forward(g, x.data(), w.data(), b.data(), y.data(), /*relu=*/true);
+  check_close(y, y_ref);
 }
 
 TEST_CASE("conv2d backward accumulates into existing gradients", "[conv]") {

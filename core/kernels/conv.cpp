@@ -166,6 +166,103 @@ void for_each_image_part(const PatchGeometry& patch, const real* x, int64_t x_im
   }
 }
 
+// out[rows, np] (rows P apart; = or += when load_c) = the register tile over B rows b + boff[d],
+// bias and ReLU as in tile(). A partial block (rows < kMR or np < kPanel) goes through
+// tmp [kMR, kPanel], since the tile writes its whole extent.
+inline void tile_to_output(int64_t depth, const real* a, const real* b, const int64_t* boff, real* out, int64_t P,
+                           int64_t rows, int64_t np, bool load_c, const real* bias, bool relu, real* tmp) {
+  if (rows == kMR && np == kPanel) {
+    tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, out, P, load_c, bias, nullptr, relu);
+    return;
+  }
+  if (load_c)
+    for (int64_t r = 0; r < rows; ++r) std::copy(out + r * P, out + r * P + np, tmp + r * kPanel);
+  tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, tmp, kPanel, load_c, bias, nullptr, relu);
+  for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
+}
+
+// Patches at least this deep are copied panel by panel before the blocks read them (see
+// conv2d_forward_impl).
+constexpr int64_t kPackedPanelDepth = 1024;
+
+// Input channels per build of S in the forward conv: all of them, or, when one image's S is
+// larger than kChunkedSBytes (a quarter of this machine's 2 MiB L2) and the patch is deep but not
+// packed (2 kChunkRows <= K < kPackedPanelDepth), chunks of about kChunkRows rows of col. S is
+// then built one chunk of channels at a time and read while it is still in L2, and the B panel
+// a tile reads (kChunkRows rows of kPanel) stays in L1 while every block of output channels
+// reads it; y is accumulated over the chunks. Measured alternating with the whole-image S in one
+// process, 2 threads (ratio of times, median of 20 pairs, forward / input gradient): ResNet-18's
+// 64-channel 56×56 conv 0.91 / 0.89 and its 64→128 stride-2 conv 0.87 / level. Not where:
+// - the panels are packed (K >= 1024): ResNet-18's 128 channels at 28×28 1.02 / 1.04, VGG-7's
+//   at 32×32 1.02 / 1.04 (the packed panel already stays in L1);
+// - the patch is shallow: ResNet-18's 7×7 stem (K = 147), split in chunks of 2 and 1 channels,
+//   1.03-1.26;
+// - S is small (ResNet-20's shapes, at most 209 KiB): 2-10 % slower, y being read back once per
+//   chunk for nothing.
+constexpr int64_t kChunkedSBytes = 512 * 1024;
+constexpr int64_t kChunkRows = 144;
+int64_t forward_channel_chunk(const Conv2dGeometry& g, int64_t s_size) {
+  const int64_t K = g.patch_size();
+  if (g.groups != 1 || s_size * int64_t(sizeof(real)) <= kChunkedSBytes || K < 2 * kChunkRows ||
+      K >= kPackedPanelDepth)
+    return g.in_channels;
+  return std::max<int64_t>(1, kChunkRows / (g.kernel_h * g.kernel_w));
+}
+
+// conv2d_forward_impl for one group (G = 1) with S built `chunk` input channels at a time (see
+// forward_channel_chunk): per image and chunk of channels, S_c = shifted_image of those channels;
+// then for each panel and block, y[block, panel] (+)= w[block, rows of the chunk] · col_c[:, panel].
+// wp and bp are conv2d_forward_impl's packed weights and padded bias. The bias goes in with the
+// first chunk and the ReLU with the last, so every output sees the same sums, in the same order
+// over K, as with the whole S.
+void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const real* wp, const real* bp, real* y,
+                               bool accumulate, bool relu, int64_t chunk) {
+  const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane(), kk = g.kernel_h * g.kernel_w;
+  const int64_t blocks = round_up(Co, kMR) / kMR, chunks = (g.in_channels + chunk - 1) / chunk;
+  const int64_t x_image = g.in_channels * g.in_plane(), y_image = Co * P;
+  // The shifted-image geometry and row offsets of a full chunk and of the last one.
+  PatchGeometry full = g.patch(), last = full;
+  full.channels = chunk;
+  last.channels = g.in_channels - (chunks - 1) * chunk;
+  const auto chunk_offsets = [&](const PatchGeometry& pg) {
+    const ShiftedLayout L(pg);
+    std::vector<int64_t> off(pg.channels * kk);
+    for (int64_t ci = 0; ci < pg.channels; ++ci)
+      for (int64_t i = 0; i < g.kernel_h; ++i)
+        for (int64_t j = 0; j < g.kernel_w; ++j) off[(ci * g.kernel_h + i) * g.kernel_w + j] = L.offset(ci, i, j);
+    return off;
+  };
+  const std::vector<int64_t> off_full = chunk_offsets(full), off_last = chunk_offsets(last);
+  const int64_t s_size = ShiftedLayout(full).size(g.kernel_w);
+  const double flops = 2.0 * g.batch * Co * P * K;
+  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+    real* S = scratch(0, s_size + kPanel);
+    real* tmp = scratch(1, kMR * kPanel);
+    for (int64_t n = begin; n < end; ++n)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const bool is_last = c == chunks - 1;
+        const PatchGeometry& pg = is_last ? last : full;
+        shifted_image(pg, x + n * x_image + c * chunk * g.in_plane(), S);
+        // kPanel zeroed elements of slack after this chunk's S, as in shifted_scratch.
+        const int64_t used = ShiftedLayout(pg).size(g.kernel_w);
+        std::fill(S + used, S + used + kPanel, real(0));
+        const int64_t* off = is_last ? off_last.data() : off_full.data();
+        const int64_t k0 = c * chunk * kk, depth = pg.channels * kk;
+        const bool load_c = accumulate || c > 0;
+        for (int64_t p0 = 0; p0 < P; p0 += kPanel) {
+          const int64_t np = std::min(kPanel, P - p0);
+          for (int64_t bi = 0; bi < blocks; ++bi) {
+            const real* a = wp + bi * K * kMR + k0 * kMR;
+            const real* bias = bp && c == 0 ? bp + bi * kMR : nullptr;
+            const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
+            tile_to_output(depth, a, S + p0, off, y + n * y_image + bi * kMR * P + p0, P, rows, np, load_c, bias,
+                           relu && is_last, tmp);
+          }
+        }
+      }
+  });
+}
+
 // y (= or +=) conv2d(x, w) + b, then max(·, 0) when relu. Per image: S = shifted_image(x_n);
 // then for each panel of kPanel output positions, group and kMR-row block of the packed weights,
 // one register tile reads its K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
@@ -194,9 +291,14 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   // (K = 1152), 1.05-1.08x at 256 channels, 1.11-1.29x on VGG-7's 512-channel ones, 0.98-1.06x at
   // 512 channels 7×7 and 0.92-1.28x on VGG-7's 256-channel ones; 0.79-0.92x for K <= 576, where
   // the copy is not paid back.
-  const bool pack_panels = blocks >= 4 && K >= 1024;
+  const bool pack_panels = blocks >= 4 && K >= kPackedPanelDepth;
   // Work items: (image, part), a part being a contiguous range of the image's panels.
   const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
+  const int64_t chunk = forward_channel_chunk(g, s_size);
+  if (chunk < g.in_channels && splits == 1) {
+    forward_by_channel_chunks(g, x, wp.data(), b ? bp.data() : nullptr, y, accumulate, relu, chunk);
+    return;
+  }
   for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
     real* S = shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
@@ -220,17 +322,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
                                            relu);
               continue;
             }
-            if (rows == kMR && np == kPanel) {
-              tile<kMR, kNV, false, true>(K, a, nullptr, S + p0, off.data() + gi * K, 0, out, P, accumulate, bias,
-                                          nullptr, relu);
-              continue;
-            }
-            // A partial tile goes through tmp [kMR, kPanel].
-            if (accumulate)
-              for (int64_t r = 0; r < rows; ++r) std::copy(out + r * P, out + r * P + np, tmp + r * kPanel);
-            tile<kMR, kNV, false, true>(K, a, nullptr, S + p0, off.data() + gi * K, 0, tmp, kPanel, accumulate,
-                                        bias, nullptr, relu);
-            for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
+            tile_to_output(K, a, S + p0, off.data() + gi * K, out, P, rows, np, accumulate, bias, relu, tmp);
           }
         }
       }
