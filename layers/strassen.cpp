@@ -174,8 +174,17 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
   hidden.stride_h = gh.stride, hidden.stride_w = gw.stride;
   hidden.pad_h = gh.pad, hidden.pad_w = gw.pad;
   hidden.groups = opt_.groups;
-  Tensor h = conv2d(x, effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode)), Tensor(), hidden);
-  h = scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training());
+  const Tensor w_b = effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode));
+  Tensor h;
+  if (!is_training() && !grad_enabled()) {
+    // Inference: the hidden batch norm (running statistics, γ = ã, β' = ã ⊙ β) is an affine map
+    // per hidden channel, folded into W_b: one pass over h instead of two.
+    h = conv2d_batch_norm_eval(x, w_b, Tensor(), *a_hat_, mul(*a_hat_, *bn_->bias()), bn_->running_mean(),
+                               bn_->running_var(), opt_.bn_eps, /*relu=*/false, hidden);
+  } else {
+    h = conv2d(x, w_b, Tensor(), hidden);
+    h = scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training());
+  }
   Tensor y = conv_transpose2d(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), Tensor(),
                               ConvTranspose2dOptions::make(opt_.out_patch, 0));
   ST_CHECK(gh.crop + gh.out <= y.size(2) && gw.crop + gw.out <= y.size(3),

@@ -1,6 +1,7 @@
 // StrassenConv2d / StrassenLinear: shapes, modes, clipping, frozen weights.
 #include <catch2/catch.hpp>
 
+#include "core/autograd.h"
 #include "core/ops.h"
 #include "layers/strassen.h"
 #include "tests/module_tensor.h"
@@ -45,6 +46,33 @@ TEST_CASE("Dense mode is the plain convolution with the layer's weight", "[stras
   Tensor x = rand_normal({2, 3, 9, 9}, gen);
   Tensor expected = conv2d(x, module_tensor(layer, "weight"), module_tensor(layer, "bias"), Conv2dOptions::make(2, 1));
   CHECK(layer(x).to_vector() == expected.to_vector());
+}
+
+TEST_CASE("StrassenConv2d inference with the hidden batch norm folded into W_b equals the layers one by one",
+          "[strassen]") {
+  Generator gen(7);
+  for (int64_t p : {1, 2})
+    for (int64_t g : {1, 2})
+      for (int64_t s : {1, 2})
+        for (StrassenMode mode : {StrassenMode::SpnFloat, StrassenMode::SpnTernary}) {
+          INFO("p " << p << " g " << g << " stride " << s << " mode " << strassen_mode_name(mode));
+          StrassenConv2d layer(conv_opts(4, 6, s, /*bias=*/true), spn(8, p, g, mode), gen);
+          // Running statistics away from (0, 1), and ã, β and the bias away from their initial values.
+          for (int i = 0; i < 3; ++i) layer(rand_normal({4, 4, 9, 9}, gen, 0.5f, 2.0f));
+          module_tensor(layer, "a_hat").copy_(rand_uniform({8}, gen, 0.2f, 3.0f));
+          module_tensor(layer, "hidden_bn.bias").copy_(rand_normal({8}, gen));
+          module_tensor(layer, "bias").copy_(rand_normal({6}, gen));
+          layer.eval();
+          const Tensor x = rand_normal({2, 4, 9, 10}, gen);
+          const std::vector<real> by_layers = layer(x).to_vector();  // grad mode on: conv, then batch norm
+          std::vector<real> folded;
+          {
+            NoGradGuard no_grad;
+            folded = layer(x).to_vector();
+          }
+          REQUIRE(folded.size() == by_layers.size());
+          for (size_t i = 0; i < folded.size(); ++i) CHECK(folded[i] == Approx(by_layers[i]).margin(1e-4).epsilon(1e-4));
+        }
 }
 
 TEST_CASE("a_hat is clipped to [0, 100] before each forward", "[strassen]") {
