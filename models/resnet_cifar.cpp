@@ -67,7 +67,7 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 
 Tensor BasicBlock::forward(const Tensor& x) {
   Tensor h = conv_then_batch_norm(*conv1_, *bn1_, x);  // bn1 applies the ReLU
-  return bn2_->forward_add((*conv2_)(h), shortcut_ ? (*shortcut_)(x) : x);
+  return conv_then_batch_norm(*conv2_, *bn2_, h, shortcut_ ? (*shortcut_)(x) : x);  // + shortcut, then the ReLU
 }
 
 std::string BasicBlock::describe() const {

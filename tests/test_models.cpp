@@ -268,34 +268,42 @@ TEST_CASE("inference folds batch norm into the convolutions and matches the laye
 
 TEST_CASE("conv2d_batch_norm_eval equals conv2d then batch_norm (and relu) in evaluation", "[models]") {
   Generator gen(62);
-  // Plain, strided with a bias, and a shape that takes the batched GEMM path (stride 2, P = 49,
-  // K = 1152).
+  // Plain, strided with a bias, a shape that takes the batched GEMM path (stride 2, P = 49,
+  // K = 1152), one image (split by positions over the threads), and an S of 576 KiB (built by
+  // chunks of channels); each with and without a residual.
   struct Case {
     Shape x, w;
     int64_t stride, pad;
     bool bias;
   };
   for (const Case& c : {Case{{2, 5, 9, 7}, {6, 5, 3, 3}, 1, 1, false}, Case{{2, 4, 9, 9}, {8, 4, 3, 3}, 2, 1, true},
-                        Case{{2, 128, 13, 13}, {8, 128, 3, 3}, 2, 1, false}})
+                        Case{{2, 128, 13, 13}, {8, 128, 3, 3}, 2, 1, false},
+                        Case{{1, 4, 9, 9}, {10, 4, 3, 3}, 1, 1, true},
+                        Case{{2, 40, 48, 48}, {12, 40, 3, 3}, 2, 1, true}})
     for (bool relu : {false, true})
-      for (bool affine : {false, true}) {
-        INFO("x " << shape_str(c.x) << " stride " << c.stride << (relu ? " relu" : "") << (affine ? " affine" : ""));
-        const int64_t C = c.w[0];
-        const Tensor x = rand_normal(c.x, gen), w = rand_normal(c.w, gen, 0, 0.2);
-        const Tensor b = c.bias ? rand_normal({C}, gen) : Tensor();
-        const Tensor gamma = affine ? rand_uniform({C}, gen, 0.5, 1.5) : Tensor();
-        const Tensor beta = affine ? rand_uniform({C}, gen, -1, 1) : Tensor();
-        const Tensor mean = rand_uniform({C}, gen, -0.5, 0.5), var = rand_uniform({C}, gen, 0.5, 2);
-        const Conv2dOptions opt = Conv2dOptions::make(c.stride, c.pad);
-        BatchNormOptions bo;
-        bo.relu = relu;
-        NoGradGuard ng;
-        const Tensor expected = batch_norm(conv2d(x, w, b, opt), gamma, beta, mean, var, false, bo);
-        const Tensor got = conv2d_batch_norm_eval(x, w, b, gamma, beta, mean, var, bo.eps, relu, opt);
-        REQUIRE(got.shape() == expected.shape());
-        for (int64_t i = 0; i < got.numel(); ++i)
-          REQUIRE(got.data()[i] == Approx(expected.data()[i]).epsilon(1e-4).margin(1e-5));
-      }
+      for (bool affine : {false, true})
+        for (bool with_residual : {false, true}) {
+          INFO("x " << shape_str(c.x) << " stride " << c.stride << (relu ? " relu" : "") << (affine ? " affine" : "")
+                    << (with_residual ? " residual" : ""));
+          const int64_t C = c.w[0];
+          const Tensor x = rand_normal(c.x, gen), w = rand_normal(c.w, gen, 0, 0.2);
+          const Tensor b = c.bias ? rand_normal({C}, gen) : Tensor();
+          const Tensor gamma = affine ? rand_uniform({C}, gen, 0.5, 1.5) : Tensor();
+          const Tensor beta = affine ? rand_uniform({C}, gen, -1, 1) : Tensor();
+          const Tensor mean = rand_uniform({C}, gen, -0.5, 0.5), var = rand_uniform({C}, gen, 0.5, 2);
+          const Conv2dOptions opt = Conv2dOptions::make(c.stride, c.pad);
+          BatchNormOptions bo;
+          bo.relu = relu;
+          NoGradGuard ng;
+          const Tensor y = conv2d(x, w, b, opt);
+          const Tensor residual = with_residual ? rand_normal(y.shape(), gen) : Tensor();
+          const Tensor expected = with_residual ? batch_norm_add(y, residual, gamma, beta, mean, var, false, bo)
+                                                : batch_norm(y, gamma, beta, mean, var, false, bo);
+          const Tensor got = conv2d_batch_norm_eval(x, w, b, gamma, beta, mean, var, bo.eps, relu, opt, residual);
+          REQUIRE(got.shape() == expected.shape());
+          for (int64_t i = 0; i < got.numel(); ++i)
+            REQUIRE(got.data()[i] == Approx(expected.data()[i]).epsilon(1e-4).margin(1e-5));
+        }
   Tensor w = rand_normal({4, 3, 3, 3}, gen).set_requires_grad(true);
   CHECK_THROWS_WITH(conv2d_batch_norm_eval(Tensor::zeros({1, 3, 5, 5}), w, Tensor(), Tensor(), Tensor(),
                                            Tensor::zeros({4}), Tensor::ones({4}), 1e-5, false),
@@ -303,6 +311,10 @@ TEST_CASE("conv2d_batch_norm_eval equals conv2d then batch_norm (and relu) in ev
   CHECK_THROWS_WITH(conv2d_batch_norm_eval(Tensor::zeros({1, 3, 5, 5}), w.detach(), Tensor(), Tensor::ones({5}),
                                            Tensor(), Tensor::zeros({4}), Tensor::ones({4}), 1e-5, false),
                     Catch::Contains("[5]"));
+  CHECK_THROWS_WITH(conv2d_batch_norm_eval(Tensor::zeros({1, 3, 5, 5}), w.detach(), Tensor(), Tensor(), Tensor(),
+                                           Tensor::zeros({4}), Tensor::ones({4}), 1e-5, false, Conv2dOptions::make(1, 1),
+                                           Tensor::zeros({1, 4, 5, 4})),
+                    Catch::Contains("residual [1, 4, 5, 4]"));
 }
 
 TEST_CASE("build_model makes the named model and rejects unknown names", "[models]") {

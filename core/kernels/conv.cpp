@@ -216,7 +216,7 @@ int64_t forward_channel_chunk(const Conv2dGeometry& g, int64_t s_size) {
 // first chunk and the ReLU with the last, so every output sees the same sums, in the same order
 // over K, as with the whole S.
 void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const real* wp, const real* bp, real* y,
-                               bool accumulate, bool relu, int64_t chunk) {
+                               bool accumulate, bool relu, const real* residual, int64_t chunk) {
   const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane(), kk = g.kernel_h * g.kernel_w;
   const int64_t blocks = round_up(Co, kMR) / kMR, chunks = (g.in_channels + chunk - 1) / chunk;
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = Co * P;
@@ -238,7 +238,8 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
   for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
     real* S = scratch(0, s_size + kPanel);
     real* tmp = scratch(1, kMR * kPanel);
-    for (int64_t n = begin; n < end; ++n)
+    for (int64_t n = begin; n < end; ++n) {
+      if (residual) std::copy(residual + n * y_image, residual + (n + 1) * y_image, y + n * y_image);
       for (int64_t c = 0; c < chunks; ++c) {
         const bool is_last = c == chunks - 1;
         const PatchGeometry& pg = is_last ? last : full;
@@ -248,7 +249,7 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
         std::fill(S + used, S + used + kPanel, real(0));
         const int64_t* off = is_last ? off_last.data() : off_full.data();
         const int64_t k0 = c * chunk * kk, depth = pg.channels * kk;
-        const bool load_c = accumulate || c > 0;
+        const bool load_c = accumulate || residual || c > 0;
         for (int64_t p0 = 0; p0 < P; p0 += kPanel) {
           const int64_t np = std::min(kPanel, P - p0);
           for (int64_t bi = 0; bi < blocks; ++bi) {
@@ -260,14 +261,15 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
           }
         }
       }
+    }
   });
 }
 
-// y (= or +=) conv2d(x, w) + b, then max(·, 0) when relu. Per image: S = shifted_image(x_n);
+// y (= or +=) conv2d(x, w) + b (+ residual), then max(·, 0) when relu. Per image: S = shifted_image(x_n);
 // then for each panel of kPanel output positions, group and kMR-row block of the packed weights,
 // one register tile reads its K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
 void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
-                         bool accumulate, bool relu = false) {
+                         bool accumulate, bool relu = false, const real* residual = nullptr) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
   const int64_t Co_pad = round_up(Co, kMR), blocks = Co_pad / kMR;
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
@@ -295,8 +297,9 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   // Work items: (image, part), a part being a contiguous range of the image's panels.
   const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
   const int64_t chunk = forward_channel_chunk(g, s_size);
+  const bool load_c = accumulate || residual;
   if (chunk < g.in_channels && splits == 1) {
-    forward_by_channel_chunks(g, x, wp.data(), b ? bp.data() : nullptr, y, accumulate, relu, chunk);
+    forward_by_channel_chunks(g, x, wp.data(), b ? bp.data() : nullptr, y, accumulate, relu, residual, chunk);
     return;
   }
   for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
@@ -304,6 +307,12 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     real* tmp = scratch(1, kMR * kPanel);
     real* packed = pack_panels ? scratch(2, K * kPanel) : nullptr;
     for_each_image_part(patch, x, x_image, panels, splits, begin, end, S, [&](int64_t n, int64_t pi0, int64_t pi1) {
+      if (residual) {  // this part's positions of every output channel, then accumulated into
+        const int64_t q0 = pi0 * kPanel, q1 = std::min(P, pi1 * kPanel);
+        for (int64_t co = 0; co < g.out_channels; ++co)
+          std::copy(residual + n * y_image + co * P + q0, residual + n * y_image + co * P + q1,
+                    y + n * y_image + co * P + q0);
+      }
       for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
         for (int64_t gi = 0; gi < G; ++gi) {
@@ -318,11 +327,11 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
             const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
             real* out = y + n * y_image + (gi * Co + bi * kMR) * P + p0;
             if (rows == kMR && packed_panel) {
-              tile<kMR, kNV, false, false>(K, a, nullptr, packed, nullptr, kPanel, out, P, accumulate, bias, nullptr,
+              tile<kMR, kNV, false, false>(K, a, nullptr, packed, nullptr, kPanel, out, P, load_c, bias, nullptr,
                                            relu);
               continue;
             }
-            tile_to_output(K, a, S + p0, off.data() + gi * K, out, P, rows, np, accumulate, bias, relu, tmp);
+            tile_to_output(K, a, S + p0, off.data() + gi * K, out, P, rows, np, load_c, bias, relu, tmp);
           }
         }
       }
@@ -598,9 +607,10 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
   return g;
 }
 
-void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu) {
-  if (batched_gemm_preferred(g)) return conv2d_forward_gemm(g, x, w, b, y, relu);
-  conv2d_forward_impl(g, x, w, b, y, /*accumulate=*/false, relu);
+void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu,
+                    const real* residual) {
+  if (batched_gemm_preferred(g)) return conv2d_forward_gemm(g, x, w, b, y, relu, /*chunk=*/0, residual);
+  conv2d_forward_impl(g, x, w, b, y, /*accumulate=*/false, relu, residual);
 }
 
 namespace {

@@ -65,9 +65,12 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
                                          int64_t pad_h, int64_t pad_w, int64_t groups);
 
 // ---- conv2d
-// y = conv2d(x, w) + b, then max(y, 0) when relu  (overwrites y).
+// y = conv2d(x, w) + b (+ residual, the shape of y, when given), then max(y, 0) when relu
+// (overwrites y; residual may not be y). The residual is copied into y an image (or an image's
+// part) at a time just before its tiles add into it, so it costs one read where a separate add
+// would read and write the output once more: a residual block's join in inference.
 void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
-                    bool relu = false);
+                    bool relu = false, const real* residual = nullptr);
 // dx += conv2d input gradient of dy (w_g^T · dy_g, then col2im; for stride 1, the forward conv
 // of dy with the flipped kernel); dx = ... when !add (dx's old values are not read).
 void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add = true);

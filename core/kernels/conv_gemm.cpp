@@ -50,22 +50,25 @@ void for_each_image_chunk(const Conv2dGeometry& g, int64_t chunk, F&& f) {
 }  // namespace
 
 void conv2d_forward_gemm(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu,
-                         int64_t chunk) {
+                         int64_t chunk, const real* residual) {
   const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane();
   for_each_image_chunk(g, chunk, [&](int64_t n0, int64_t nb, real* col, real* out) {
     batched_im2col(g, x, n0, nb, col);
     gemm(false, false, Co, nb * P, K, w, col, 0, out);
-    // out [Co, nb*P] -> y, plus the bias, then the ReLU.
+    // out [Co, nb*P] -> y, plus the bias and the residual, then the ReLU.
 #pragma omp parallel for schedule(static) if (Co * nb * P > 32768 && !omp_in_parallel())
     for (int64_t i = 0; i < nb; ++i)
       for (int64_t co = 0; co < Co; ++co) {
         const real* src = out + (co * nb + i) * P;
         real* dst = y + ((n0 + i) * Co + co) * P;
+        const real* res = residual ? residual + ((n0 + i) * Co + co) * P : nullptr;
         const real bc = b ? b[co] : real(0);
-        if (relu)
-          for (int64_t p = 0; p < P; ++p) dst[p] = std::max(src[p] + bc, real(0));
+        if (res)
+          for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bc + res[p];
         else
           for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bc;
+        if (relu)
+          for (int64_t p = 0; p < P; ++p) dst[p] = std::max(dst[p], real(0));
       }
   });
 }

@@ -19,9 +19,10 @@
 namespace st {
 
 // chunk: images per GEMM, 0 for the default (as many as fit the column budget).
-// y = conv2d(x, w) + b, then max(y, 0) when relu (overwrites y).
+// y = conv2d(x, w) + b (+ residual [batch, Co, P] when given), then max(y, 0) when relu
+// (overwrites y).
 void conv2d_forward_gemm(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
-                         bool relu = false, int64_t chunk = 0);
+                         bool relu = false, int64_t chunk = 0, const real* residual = nullptr);
 // dx += (or = when !add) the input gradient of dy.
 void conv2d_backward_input_gemm(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add,
                                 int64_t chunk = 0);

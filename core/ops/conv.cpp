@@ -95,7 +95,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
 
 Tensor conv2d_batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& gamma,
                               const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, real eps,
-                              bool relu, const Conv2dOptions& opt) {
+                              bool relu, const Conv2dOptions& opt, const Tensor& residual) {
   ProfileScope prof("conv2d_batch_norm_eval");
   const Conv2dGeometry g = conv2d_geometry(x, weight, bias, opt);
   const int64_t C = g.out_channels, per_channel = weight.numel() / C;
@@ -106,7 +106,11 @@ Tensor conv2d_batch_norm_eval(const Tensor& x, const Tensor& weight, const Tenso
                                                           << shape_str(weight.shape()));
   ST_CHECK(running_mean.defined() && running_var.defined(),
            "conv2d_batch_norm_eval: needs the running statistics (weight " << shape_str(weight.shape()) << ")");
-  ST_CHECK(!needs_graph({&x, &weight, &bias, &gamma, &beta}),
+  const Shape out_shape{g.batch, C, g.out_h, g.out_w};
+  ST_CHECK(!residual.defined() || residual.shape() == out_shape,
+           "conv2d_batch_norm_eval: residual " << shape_str(residual.shape()) << " does not match the output "
+                                               << shape_str(out_shape));
+  ST_CHECK(!needs_graph({&x, &weight, &bias, &gamma, &beta, &residual}),
            "conv2d_batch_norm_eval: evaluation only; it records no graph (input " << shape_str(x.shape()) << ")");
   // Channel c: scale = γ / sqrt(var + eps) (as batch_norm computes it), w' = w·scale,
   // b' = (b − mean)·scale + β.
@@ -120,8 +124,8 @@ Tensor conv2d_batch_norm_eval(const Tensor& x, const Tensor& weight, const Tenso
     b.data()[c] = ((bias.defined() ? bias.data()[c] : real(0)) - running_mean.data()[c]) * scale +
                   (beta.defined() ? beta.data()[c] : real(0));
   }
-  Tensor out = Tensor::empty({g.batch, C, g.out_h, g.out_w});
-  conv2d_forward(g, x.data(), w.data(), b.data(), out.data(), relu);
+  Tensor out = Tensor::empty(out_shape);
+  conv2d_forward(g, x.data(), w.data(), b.data(), out.data(), relu, residual.defined() ? residual.data() : nullptr);
   return out;
 }
 

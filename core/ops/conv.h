@@ -29,11 +29,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
 // the weights and bias (w'[c] = w[c]·γ[c]/sqrt(var[c] + eps), b'[c] = (b[c] − mean[c])·γ[c]/
 // sqrt(var[c] + eps) + β[c]), and the ReLU is applied as the outputs are stored: one pass over the
 // output where conv then batch norm take two. Equal to the two ops up to float rounding. gamma,
-// beta and bias may be undefined (1, 0, 0); the rest as conv2d and batch_norm. For inference only:
-// throws st::Error when a graph would be recorded (an input that requires grad, grad mode on).
+// beta and bias may be undefined (1, 0, 0); the rest as conv2d and batch_norm. With a residual
+// (the output's shape), it is added before the ReLU, as batch_norm_add does: a residual block's
+// join, relu(bn(conv(x)) + residual), with the output read and written once instead of twice.
+// For inference only: throws st::Error when a graph would be recorded (an input that requires
+// grad, grad mode on).
 Tensor conv2d_batch_norm_eval(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& gamma,
                               const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, real eps,
-                              bool relu, const Conv2dOptions& opt = {});
+                              bool relu, const Conv2dOptions& opt = {}, const Tensor& residual = Tensor());
 
 struct ConvTranspose2dOptions {
   int64_t stride_h = 1, stride_w = 1;
