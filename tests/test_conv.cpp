@@ -94,6 +94,7 @@ const std::vector<ConvCase> kConvCases = {
     {2, 12, 40, 40, 37, 3, 3, 1, 1, 1, 1, 1, false},// ... the input gradient (a forward conv of dy) by
                                                     // chunks
     {2, 40, 48, 48, 16, 3, 3, 2, 2, 1, 1, 1, true}, // stride 2, S of 576 KiB: chunks of 16, 16, 8
+    {3, 64, 8, 8, 12, 4, 4, 2, 2, 1, 1, 1, true},   // stride 2, K = 1024, P = 16: the register tiles
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {

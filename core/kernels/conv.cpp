@@ -86,9 +86,14 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
 //   slower host. 256→256 at 14×14 (P = 196, 1/8 empty): level.
 // - The tiles win where P fills its panels: VGG-7's 256→512 and 512→512 at 8×8 (P = 64, batch 128),
 //   forward 99 against 131 and 183 against 244-264; and on ResNet-20's shapes (K <= 576).
+// - They also win on planes of at most half a panel (P <= 16), where the batched im2col copies one
+//   short run per image and row of col (3 of its 5.3 ms forward): the p = 2 Strassen ResNet-20's
+//   W_b in stage 3 (64 channels 8×8 → 4×4, kernel 4, stride 2, K = 1024, batch 128), forward /
+//   input gradient / weight gradient 4.2-4.5 / 4.3-5.5 / 3.2-3.6 ms against 4.8-5.5 / 5.0-5.2 /
+//   4.8-5.6 in alternating runs of both.
 bool batched_gemm_preferred(const Conv2dGeometry& g) {
   if (g.groups != 1 || g.patch_size() < 1024 || g.out_plane() >= 256) return false;
-  if (g.stride_h != 1 || g.stride_w != 1) return true;
+  if (g.stride_h != 1 || g.stride_w != 1) return g.out_plane() > kPanel / 2;
   const int64_t P = g.out_plane(), lanes = round_up(P, kPanel);
   return 8 * (lanes - P) > lanes;
 }
