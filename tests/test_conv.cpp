@@ -95,6 +95,13 @@ const std::vector<ConvCase> kConvCases = {
                                                     // chunks
     {2, 40, 48, 48, 16, 3, 3, 2, 2, 1, 1, 1, true}, // stride 2, S of 576 KiB: chunks of 16, 16, 8
     {3, 64, 8, 8, 12, 4, 4, 2, 2, 1, 1, 1, true},   // stride 2, K = 1024, P = 16: the register tiles
+    {2, 3, 32, 32, 8, 3, 3, 1, 1, 1, 1, 1, true},   // output rows of 32 (whole panels): col read from
+                                                    // the padded image, in both directions
+    {1, 5, 30, 32, 12, 5, 3, 1, 1, 1, 1, 1, false}, // ... batch 1 (split by panels), 5×3 kernel,
+                                                    // partial block
+    {2, 4, 34, 66, 8, 3, 3, 1, 1, 0, 0, 1, true},   // ... no padding, rows of two panels
+    {2, 2, 6, 30, 4, 3, 3, 1, 1, 2, 2, 1, true},    // ... padding 2
+    {2, 4, 8, 32, 6, 3, 3, 1, 1, 1, 1, 2, false},   // ... groups 2
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {

@@ -84,6 +84,29 @@ void col2im(const PatchGeometry& g, const real* col, real* x, int64_t ld) {
   }
 }
 
+void padded_image(const PatchGeometry& g, const real* x, real* xp) {
+  const PaddedLayout L(g);
+  // Image rows [r0, r1) and columns [0, c1) land inside the plane (the rest lies past the windows).
+  const int64_t r1 = std::min(g.height, L.hq - g.pad_h), c1 = std::min(g.width, L.wq - g.pad_w);
+  for (int64_t c = 0; c < g.channels; ++c) {
+    real* plane = xp + c * L.hq * L.wq;
+    const real* xc = x + c * g.height * g.width;
+    const int64_t top = std::min(g.pad_h, L.hq), left = std::min(g.pad_w, L.wq);
+    std::fill(plane, plane + top * L.wq, real(0));
+    for (int64_t q = top; q < L.hq; ++q) {
+      real* row = plane + q * L.wq;
+      const int64_t r = q - g.pad_h;
+      if (r >= r1 || c1 <= 0 || left < g.pad_w) {
+        std::fill(row, row + L.wq, real(0));
+        continue;
+      }
+      std::fill(row, row + left, real(0));
+      std::memcpy(row + left, xc + r * g.width, sizeof(real) * c1);
+      std::fill(row + left + c1, row + L.wq, real(0));
+    }
+  }
+}
+
 ShiftedLayout::ShiftedLayout(const PatchGeometry& g)
     : phases(std::min(g.stride_h, g.kernel_h)),
       rows(g.out_h + (g.kernel_h - 1) / g.stride_h),

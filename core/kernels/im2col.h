@@ -63,6 +63,24 @@ struct ShiftedLayout {
   }
 };
 
+// The padded image of a stride-1 convolution: xp [channels, hq, wq], the rows and columns of the
+// zero-padded image that the windows cover (hq = out_h + kernel_h - 1, wq = out_w + kernel_w - 1;
+// image pixel (r, c) at (r + pad_h, c + pad_w)). Row (c, i, j) of col at output (oh, ow) is
+// xp[offset(c, i, j) + oh * wq + ow], so over one output row it is a contiguous run.
+struct PaddedLayout {
+  int64_t channels = 0, hq = 0, wq = 0;
+  explicit PaddedLayout(const PatchGeometry& g)
+      : channels(g.channels), hq(g.out_h + g.kernel_h - 1), wq(g.out_w + g.kernel_w - 1) {}
+  int64_t size() const { return channels * hq * wq; }
+  int64_t offset(int64_t c, int64_t i, int64_t j) const { return (c * hq + i) * wq + j; }
+  // Where output position p (of rows out_w long) is, relative to offset(c, i, j).
+  int64_t position(int64_t p, int64_t out_w) const { return (p / out_w) * wq + p % out_w; }
+};
+
+// xp = the padded image of x[channels, height, width] (stride-1 geometries only; overwrites
+// PaddedLayout(g).size() elements).
+void padded_image(const PatchGeometry& g, const real* x, real* xp);
+
 // s = the shifted image of x[channels, height, width] (overwrites ShiftedLayout(g).size(g.kernel_w)
 // elements of s).
 void shifted_image(const PatchGeometry& g, const real* x, real* s);
