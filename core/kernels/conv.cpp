@@ -131,10 +131,12 @@ int64_t image_splits(int64_t batch, int64_t parts) {
   return std::max<int64_t>(1, std::min(parts, (threads + batch - 1) / batch));
 }
 
-// Where each row (ci, i, j) of every group's column matrix starts in the shifted image S:
-// off[gi*K + (ci*kH + i)*kW + j] (see ShiftedLayout in im2col.h).
-std::vector<int64_t> shifted_offsets(const Conv2dGeometry& g) {
-  const ShiftedLayout L(g.patch());
+// Where each row (ci, i, j) of every group's column matrix starts in a layout of the image:
+// off[gi*K + (ci*kH + i)*kW + j] = layout.offset(channel, i, j) (im2col.h: the shifted image S,
+// ShiftedLayout, or the padded image, PaddedLayout, at output position 0).
+template <class Layout>
+std::vector<int64_t> col_row_offsets(const Conv2dGeometry& g) {
+  const Layout L(g.patch());
   const int64_t Ci = g.group_in(), K = g.patch_size();
   std::vector<int64_t> off(g.groups * K);
   for (int64_t gi = 0; gi < g.groups; ++gi)
@@ -144,6 +146,7 @@ std::vector<int64_t> shifted_offsets(const Conv2dGeometry& g) {
           off[gi * K + (ci * g.kernel_h + i) * g.kernel_w + j] = L.offset(gi * Ci + ci, i, j);
   return off;
 }
+std::vector<int64_t> shifted_offsets(const Conv2dGeometry& g) { return col_row_offsets<ShiftedLayout>(g); }
 
 // Stride-1 convs whose output rows are whole panels (out_w a multiple of kPanel: ResNet-20's and
 // VGG-7's 32×32 layers) read col straight out of the padded image (PaddedLayout, im2col.h), the
@@ -154,20 +157,6 @@ std::vector<int64_t> shifted_offsets(const Conv2dGeometry& g) {
 // VGG-7's 128-channel 32×32 conv level (its panels are packed either way).
 bool rows_are_panels(const Conv2dGeometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && g.out_w % kPanel == 0;
-}
-
-// Where each row (ci, i, j) of every group's column matrix starts in the padded image, for the
-// output position 0.
-std::vector<int64_t> padded_offsets(const Conv2dGeometry& g) {
-  const PaddedLayout L(g.patch());
-  const int64_t Ci = g.group_in(), K = g.patch_size();
-  std::vector<int64_t> off(g.groups * K);
-  for (int64_t gi = 0; gi < g.groups; ++gi)
-    for (int64_t ci = 0; ci < Ci; ++ci)
-      for (int64_t i = 0; i < g.kernel_h; ++i)
-        for (int64_t j = 0; j < g.kernel_w; ++j)
-          off[gi * K + (ci * g.kernel_h + i) * g.kernel_w + j] = L.offset(gi * Ci + ci, i, j);
-  return off;
 }
 
 // The calling thread's S for one image, with kPanel zeroed elements of slack at the end: a
@@ -248,26 +237,20 @@ int64_t forward_channel_chunk(const Conv2dGeometry& g, int64_t s_size) {
 // forward_channel_chunk): per image and chunk of channels, S_c = shifted_image of those channels;
 // then for each panel and block, y[block, panel] (+)= w[block, rows of the chunk] · col_c[:, panel].
 // wp and bp are conv2d_forward_impl's packed weights and padded bias. The bias goes in with the
-// first chunk and the ReLU with the last, so every output sees the same sums, in the same order
-// over K, as with the whole S.
+// first chunk and the ReLU with the last; the sums over K are split at the chunks' edges, so
+// they equal the whole-S ones up to float rounding.
 void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const real* wp, const real* bp, real* y,
                                bool accumulate, bool relu, const real* residual, int64_t chunk) {
   const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane(), kk = g.kernel_h * g.kernel_w;
   const int64_t blocks = round_up(Co, kMR) / kMR, chunks = (g.in_channels + chunk - 1) / chunk;
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = Co * P;
-  // The shifted-image geometry and row offsets of a full chunk and of the last one.
-  PatchGeometry full = g.patch(), last = full;
-  full.channels = chunk;
-  last.channels = g.in_channels - (chunks - 1) * chunk;
-  const auto chunk_offsets = [&](const PatchGeometry& pg) {
-    const ShiftedLayout L(pg);
-    std::vector<int64_t> off(pg.channels * kk);
-    for (int64_t ci = 0; ci < pg.channels; ++ci)
-      for (int64_t i = 0; i < g.kernel_h; ++i)
-        for (int64_t j = 0; j < g.kernel_w; ++j) off[(ci * g.kernel_h + i) * g.kernel_w + j] = L.offset(ci, i, j);
-    return off;
-  };
-  const std::vector<int64_t> off_full = chunk_offsets(full), off_last = chunk_offsets(last);
+  // The convolutions of a full chunk of input channels and of the last one: their shifted-image
+  // geometry and row offsets.
+  Conv2dGeometry g_full = g, g_last = g;
+  g_full.in_channels = chunk;
+  g_last.in_channels = g.in_channels - (chunks - 1) * chunk;
+  const PatchGeometry full = g_full.patch(), last = g_last.patch();
+  const std::vector<int64_t> off_full = shifted_offsets(g_full), off_last = shifted_offsets(g_last);
   const int64_t s_size = ShiftedLayout(full).size(g.kernel_w);
   const double flops = 2.0 * g.batch * Co * P * K;
   for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
@@ -312,7 +295,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   const int64_t s_size = ShiftedLayout(patch).size(g.kernel_w);
   const bool by_rows = rows_are_panels(g);
   const PaddedLayout pl(patch);
-  const std::vector<int64_t> off = by_rows ? padded_offsets(g) : shifted_offsets(g);
+  const std::vector<int64_t> off = by_rows ? col_row_offsets<PaddedLayout>(g) : shifted_offsets(g);
   // wp [G][blocks][K][kMR]: wp[gi][bi][k][r] = w[gi*Co + bi*kMR + r][k], zero for rows past Co,
   // so a tile's broadcasts for one k are adjacent. bp [G][Co_pad]: the bias, zero-padded.
   std::vector<real> wp(G * Co_pad * K, real(0)), bp;
