@@ -270,8 +270,8 @@ TEST_CASE("conv2d_batch_norm_eval equals conv2d then batch_norm (and relu) in ev
   Generator gen(62);
   // Plain, strided with a bias, a shape that takes the batched GEMM path (stride 2, P = 49,
   // K = 1152), one image (split by positions over the threads), an S of 576 KiB (built by
-  // chunks of channels) and rows of 32 (read from the padded image); each with and without a
-  // residual.
+  // chunks of channels), rows of 32 (read from the padded image) and a last panel of 16
+  // positions (a tile one packet wide); each with and without a residual.
   struct Case {
     Shape x, w;
     int64_t stride, pad;
@@ -281,7 +281,8 @@ TEST_CASE("conv2d_batch_norm_eval equals conv2d then batch_norm (and relu) in ev
                         Case{{2, 128, 13, 13}, {8, 128, 3, 3}, 2, 1, false},
                         Case{{1, 4, 9, 9}, {10, 4, 3, 3}, 1, 1, true},
                         Case{{2, 40, 48, 48}, {12, 40, 3, 3}, 2, 1, true},
-                        Case{{2, 3, 8, 32}, {10, 3, 3, 3}, 1, 1, true}})
+                        Case{{2, 3, 8, 32}, {10, 3, 3, 3}, 1, 1, true},
+                        Case{{2, 4, 6, 8}, {8, 4, 3, 3}, 1, 1, true}})
     for (bool relu : {false, true})
       for (bool affine : {false, true})
         for (bool with_residual : {false, true}) {

@@ -201,7 +201,11 @@ inline void tile_to_output(int64_t depth, const real* a, const real* b, const in
   }
   if (load_c)
     for (int64_t r = 0; r < rows; ++r) std::copy(out + r * P, out + r * P + np, tmp + r * kPanel);
-  tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, tmp, kPanel, load_c, bias, nullptr, relu);
+  // A panel of at most one packet runs a tile one packet wide: half the products of the full one.
+  if (np <= kPacket)
+    tile<kMR, 1, false, true>(depth, a, nullptr, b, boff, 0, tmp, kPanel, load_c, bias, nullptr, relu);
+  else
+    tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, tmp, kPanel, load_c, bias, nullptr, relu);
   for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
 }
 
