@@ -190,6 +190,18 @@ void for_each_image_part(const PatchGeometry& patch, const real* x, int64_t x_im
   for_each_image_part(patch, x, x_image, units, splits, begin, end, S, f, shifted_image);
 }
 
+// The register tile over B rows b + boff[d] for a panel whose first np <= kPanel positions are
+// used, into c (rows ldc apart, kPanel wide): one packet wide when np fits in one packet, half the
+// products of the full tile (ResNet-18's 14×14 planes end in a panel of 4 positions; the p = 2
+// model's 4×4 planes are one panel of 16).
+inline void panel_tile(int64_t np, int64_t depth, const real* a, const real* b, const int64_t* boff, real* c,
+                       int64_t ldc, bool load_c, const real* bias, bool relu) {
+  if (np <= kPacket)
+    tile<kMR, 1, false, true>(depth, a, nullptr, b, boff, 0, c, ldc, load_c, bias, nullptr, relu);
+  else
+    tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, c, ldc, load_c, bias, nullptr, relu);
+}
+
 // out[rows, np] (rows P apart; = or += when load_c) = the register tile over B rows b + boff[d],
 // bias and ReLU as in tile(). A partial block (rows < kMR or np < kPanel) goes through
 // tmp [kMR, kPanel], since the tile writes its whole extent.
@@ -201,11 +213,7 @@ inline void tile_to_output(int64_t depth, const real* a, const real* b, const in
   }
   if (load_c)
     for (int64_t r = 0; r < rows; ++r) std::copy(out + r * P, out + r * P + np, tmp + r * kPanel);
-  // A panel of at most one packet runs a tile one packet wide: half the products of the full one.
-  if (np <= kPacket)
-    tile<kMR, 1, false, true>(depth, a, nullptr, b, boff, 0, tmp, kPanel, load_c, bias, nullptr, relu);
-  else
-    tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, tmp, kPanel, load_c, bias, nullptr, relu);
+  panel_tile(np, depth, a, b, boff, tmp, kPanel, load_c, bias, relu);
   for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
 }
 
@@ -443,7 +451,7 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
               tile<kMR, kNV, false, true, true>(Co, a, nullptr, bg, boff, 0, nullptr, 0, true, nullptr, crow);
               continue;
             }
-            tile<kMR, kNV, false, true>(Co, a, nullptr, bg, boff, 0, col, kPanel, false, nullptr);
+            panel_tile(np, Co, a, bg, boff, col, kPanel, false, nullptr, false);
             for (int64_t r = 0; r < rows; ++r) {
               real* d = dS + row_off[perm[bi * kMR + r]] + p0;
               const real* c = col + r * kPanel;
@@ -500,8 +508,8 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
         for (int64_t gi = 0; gi < G; ++gi) {
           const real* bg = B.base + gi * Co * B.ld;
           for (int64_t bi = 0; bi < blocks; ++bi) {
-            tile<kMR, kNV, false, true>(Co, wt.data() + (gi * blocks + bi) * Co * kMR, nullptr, bg, B.boff, 0, col,
-                                        kPanel, false, nullptr);
+            panel_tile(np, Co, wt.data() + (gi * blocks + bi) * Co * kMR, bg, B.boff, col, kPanel, false, nullptr,
+                       false);
             const int64_t rows = std::min<int64_t>(kMR, K - bi * kMR);
             for (int64_t r = 0; r < rows; ++r) {
               real* d = dxn + row_at[gi * K + bi * kMR + r];
