@@ -190,6 +190,16 @@ void for_each_image_part(const PatchGeometry& patch, const real* x, int64_t x_im
   for_each_image_part(patch, x, x_image, units, splits, begin, end, S, f, shifted_image);
 }
 
+// y_n[:, q0:q1] = residual_n[:, q0:q1] for every one of the image's channels (rows P apart): the
+// residual goes in just before the tiles accumulate onto that part of the output.
+inline void copy_residual_part(const real* residual, real* y, int64_t n, int64_t channels, int64_t P, int64_t q0,
+                               int64_t q1) {
+  for (int64_t c = 0; c < channels; ++c) {
+    const int64_t at = (n * channels + c) * P;
+    std::copy(residual + at + q0, residual + at + q1, y + at + q0);
+  }
+}
+
 // The register tile over B rows b + boff[d] for a panel whose first np <= kPanel positions are
 // used, into c (rows ldc apart, kPanel wide): one packet wide when np fits in one packet, half the
 // products of the full tile (ResNet-18's 14×14 planes end in a panel of 4 positions; the p = 2
@@ -269,7 +279,7 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
     real* S = scratch(0, s_size + kPanel);
     real* tmp = scratch(1, kMR * kPanel);
     for (int64_t n = begin; n < end; ++n) {
-      if (residual) std::copy(residual + n * y_image, residual + (n + 1) * y_image, y + n * y_image);
+      if (residual) copy_residual_part(residual, y, n, Co, P, 0, P);
       for (int64_t c = 0; c < chunks; ++c) {
         const bool is_last = c == chunks - 1;
         const PatchGeometry& pg = is_last ? last : full;
@@ -347,12 +357,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     // Where the panel at p0 starts in S (+ off[k] for row k of col).
     const auto base = [&](int64_t p0) { return by_rows ? pl.position(p0, g.out_w) : p0; };
     for_each_image_part(patch, x, x_image, panels, splits, begin, end, S, [&](int64_t n, int64_t pi0, int64_t pi1) {
-      if (residual) {  // this part's positions of every output channel, then accumulated into
-        const int64_t q0 = pi0 * kPanel, q1 = std::min(P, pi1 * kPanel);
-        for (int64_t co = 0; co < g.out_channels; ++co)
-          std::copy(residual + n * y_image + co * P + q0, residual + n * y_image + co * P + q1,
-                    y + n * y_image + co * P + q0);
-      }
+      if (residual) copy_residual_part(residual, y, n, g.out_channels, P, pi0 * kPanel, std::min(P, pi1 * kPanel));
       for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
         for (int64_t gi = 0; gi < G; ++gi) {

@@ -63,12 +63,10 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const real* x, const real* w, 
         real* dst = y + ((n0 + i) * Co + co) * P;
         const real* res = residual ? residual + ((n0 + i) * Co + co) * P : nullptr;
         const real bc = b ? b[co] : real(0);
-        if (res)
-          for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bc + res[p];
-        else
-          for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bc;
-        if (relu)
-          for (int64_t p = 0; p < P; ++p) dst[p] = std::max(dst[p], real(0));
+        for (int64_t p = 0; p < P; ++p) {
+          const real v = res ? src[p] + bc + res[p] : src[p] + bc;
+          dst[p] = relu ? std::max(v, real(0)) : v;
+        }
       }
   });
 }

@@ -86,17 +86,19 @@ void col2im(const PatchGeometry& g, const real* col, real* x, int64_t ld) {
 
 void padded_image(const PatchGeometry& g, const real* x, real* xp) {
   const PaddedLayout L(g);
-  // Image rows [r0, r1) and columns [0, c1) land inside the plane (the rest lies past the windows).
+  // Image rows [0, r1) and columns [0, c1) land inside the plane (the rest lies past the windows),
+  // after `top` rows and `left` columns of padding, each clipped to the plane.
   const int64_t r1 = std::min(g.height, L.hq - g.pad_h), c1 = std::min(g.width, L.wq - g.pad_w);
+  const int64_t top = std::min(g.pad_h, L.hq), left = std::min(g.pad_w, L.wq);
+  const bool columns_inside = c1 > 0 && left == g.pad_w;
   for (int64_t c = 0; c < g.channels; ++c) {
     real* plane = xp + c * L.hq * L.wq;
     const real* xc = x + c * g.height * g.width;
-    const int64_t top = std::min(g.pad_h, L.hq), left = std::min(g.pad_w, L.wq);
     std::fill(plane, plane + top * L.wq, real(0));
     for (int64_t q = top; q < L.hq; ++q) {
       real* row = plane + q * L.wq;
       const int64_t r = q - g.pad_h;
-      if (r >= r1 || c1 <= 0 || left < g.pad_w) {
+      if (r >= r1 || !columns_inside) {
         std::fill(row, row + L.wq, real(0));
         continue;
       }
