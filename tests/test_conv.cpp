@@ -102,6 +102,11 @@ const std::vector<ConvCase> kConvCases = {
     {2, 4, 34, 66, 8, 3, 3, 1, 1, 0, 0, 1, true},   // ... no padding, rows of two panels
     {2, 2, 6, 30, 4, 3, 3, 1, 1, 2, 2, 1, true},    // ... padding 2
     {2, 4, 8, 32, 6, 3, 3, 1, 1, 1, 1, 2, false},   // ... groups 2
+    {2, 8, 13, 14, 6, 5, 5, 3, 3, 1, 1, 1, false},  // input gradient by phases at stride 3: taps
+                                                    // 2, 1, 2 per axis, pads 1, 0, 0, rows of 5,
+                                                    // 5 and 4 (two shifted images of dy)
+    {2, 8, 11, 9, 12, 3, 3, 2, 2, 2, 2, 1, true},   // stride 2, padding 2: a phase would start
+                                                    // below dy's first row, so by columns
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {

@@ -405,7 +405,8 @@ DyPanel dy_panel(const real* dyn, int64_t channels, int64_t P, int64_t p0, int64
 
 // dx += conv2d input gradient through the columns: per image and panel, col_g [K, kPanel] =
 // w_g^T · dy_g[:, panel] (depth Co) is added row by row into dS (each col row is a run of dS, as
-// in S), and dS folded onto dx_n by shifted_image_add. Used for strides other than 1.
+// in S), and dS folded onto dx_n by shifted_image_add. Used for the strides and paddings that
+// neither the flipped-kernel forward nor the phases (backward_input_by_phases) take.
 // The col rows go in the order (i, j, ci) rather than (ci, i, j): then the kMR rows of a block
 // belong to kMR different channels (when Ci >= kMR), so their runs of dS are disjoint and the
 // register tile can add its result straight into dS. Other blocks, and the last partial panel, go
@@ -527,6 +528,201 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
           }
         }
       }
+    }
+  });
+}
+
+// The kernel taps of a strided conv that reach one phase of its input, along one axis. Input
+// row y = stride*a + phase (a < extent) is reached by kernel rows i = first + stride*t, t < taps,
+// from output rows oh = a + shift - t. Read with the taps flipped (t' = taps-1-t), that is a
+// stride-1 correlation over dy whose output row a starts at dy row a - pad().
+struct PhaseTaps {
+  int64_t first = 0, taps = 0, shift = 0, extent = 0;
+  int64_t pad() const { return taps - 1 - shift; }
+};
+PhaseTaps phase_taps(int64_t phase, int64_t stride, int64_t kernel, int64_t pad, int64_t in) {
+  PhaseTaps p;
+  p.first = (phase + pad) % stride;
+  p.taps = p.first < kernel ? (kernel - 1 - p.first) / stride + 1 : 0;
+  p.shift = (phase + pad - p.first) / stride;
+  p.extent = phase < in ? (in - phase + stride - 1) / stride : 0;
+  return p;
+}
+
+// Whether backward_input_by_phases takes the conv g: strided, and every phase's correlation
+// starts inside or above dy (pad() >= 0; large paddings would start below its first row). Not
+// 1×1 kernels, where all but one phase are zero and the column path has no fold to pay: measured
+// alternating with it in one process, 2 threads (ratio of times, median of 10-30 pairs), the 1×1
+// stride-2 convs took 1.13 (CIFAR, 16→32 at 32×32) and 1.22 (ResNet-18, 128→256 at 28×28) by
+// phases, 0.83 at 64→128 56×56.
+bool phases_preferred(const Conv2dGeometry& g) {
+  if (g.stride_h == 1 && g.stride_w == 1) return false;
+  if (g.kernel_h == 1 && g.kernel_w == 1) return false;
+  for (int64_t r = 0; r < g.stride_h; ++r) {
+    const PhaseTaps t = phase_taps(r, g.stride_h, g.kernel_h, g.pad_h, g.in_h);
+    if (t.taps > 0 && t.pad() < 0) return false;
+  }
+  for (int64_t r = 0; r < g.stride_w; ++r) {
+    const PhaseTaps t = phase_taps(r, g.stride_w, g.kernel_w, g.pad_w, g.in_w);
+    if (t.taps > 0 && t.pad() < 0) return false;
+  }
+  return true;
+}
+
+// d[x] (= or += when ADD) src[x % sw][x / sw] for x < width: one row of dx from its column phases.
+// Stride 2 is written out as two streams so that the stores vectorise as an interleave.
+template <bool ADD>
+void interleave_row(const real* const* src, int64_t sw, int64_t width, real* d) {
+  if (sw == 2) {
+    const real *s0 = src[0], *s1 = src[1];
+    const int64_t half = width / 2;
+    for (int64_t b = 0; b < half; ++b) {
+      d[2 * b] = ADD ? d[2 * b] + s0[b] : s0[b];
+      d[2 * b + 1] = ADD ? d[2 * b + 1] + s1[b] : s1[b];
+    }
+    if (width % 2) d[width - 1] = ADD ? d[width - 1] + s0[half] : s0[half];
+    return;
+  }
+  for (int64_t x = 0; x < width; ++x) {
+    const real v = src[x % sw][x / sw];
+    d[x] = ADD ? d[x] + v : v;
+  }
+}
+
+// dx (+= when accumulate, else =) the input gradient of a strided conv, one phase of dx at a time.
+// The input pixels with the same (row, column) remainders mod the stride form a phase; each
+// receives a fixed subset of the kernel taps, so each phase of dx is a stride-1 correlation of dy
+// with that part of the kernel (flipped, channel roles swapped): for a 3×3 kernel at stride 2,
+// 1×1, 1×2, 2×1 and 2×2 sub-kernels, the 9 taps in all, so no products are wasted. Per image, the
+// phases run on the forward's register tiles over a shifted image of dy (one for all the phases
+// whose rows are equally long: one in all when the input's width is a multiple of the stride)
+// into a buffer, and the phases are interleaved into dx_n once. The column path instead adds
+// every tile into an adjoint image and folds it onto dx: two extra passes over memory, which took
+// more time than the products (ResNet-20's 16→32 transition: 39 % of its input gradient in the
+// fold, 7 % in zeroing).
+void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool accumulate) {
+  const int64_t G = g.groups, Ci = g.group_in(), Co = g.group_out(), sh = g.stride_h, sw = g.stride_w;
+  const int64_t kh = g.kernel_h, kw = g.kernel_w, blocks = round_up(Ci, kMR) / kMR;
+  const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * g.out_plane();
+  struct Phase {
+    PhaseTaps r, c;
+    int64_t group = -1;     // the shifted image it reads (-1: no tap reaches the phase)
+    int64_t K = 0, P = 0;   // its patch size (out_channels/G * taps) and positions
+    int64_t at = 0;         // where its [in_channels, P] output starts in the image's buffer
+    std::vector<real> wp;   // [G][blocks][K][kMR], as conv2d_forward_impl packs its weights
+    std::vector<int64_t> off;
+  };
+  // The phases sharing a row length B read one shifted image of dy, with the padding and kernel
+  // extent that cover all of them: tap (t', u') of a phase with pads (pt, pl) is its row
+  // t' - pt + pad_h and column u' - pl + pad_w.
+  struct Shared {
+    Conv2dGeometry t;
+    int64_t s_size = 0;
+  };
+  std::vector<Phase> phases(sh * sw);
+  std::vector<Shared> shared;
+  for (int64_t ry = 0; ry < sh; ++ry)
+    for (int64_t rx = 0; rx < sw; ++rx) {
+      Phase& ph = phases[ry * sw + rx];
+      ph.r = phase_taps(ry, sh, kh, g.pad_h, g.in_h);
+      ph.c = phase_taps(rx, sw, kw, g.pad_w, g.in_w);
+      if (ph.r.taps == 0 || ph.c.taps == 0 || ph.r.extent == 0 || ph.c.extent == 0) continue;
+      ph.group = 0;
+      while (ph.group < int64_t(shared.size()) && shared[ph.group].t.out_w != ph.c.extent) ++ph.group;
+      if (ph.group == int64_t(shared.size())) {
+        Shared s;
+        s.t.batch = 1;
+        s.t.in_channels = g.out_channels;
+        s.t.in_h = g.out_h;
+        s.t.in_w = g.out_w;
+        s.t.out_channels = g.in_channels;
+        s.t.groups = G;
+        s.t.kernel_h = s.t.kernel_w = 0;
+        s.t.out_w = ph.c.extent;
+        shared.push_back(s);
+      }
+      Conv2dGeometry& t = shared[ph.group].t;
+      // Grow the shared padding and extent to cover this phase, keeping the old members' taps.
+      const int64_t pad_h = std::max(t.pad_h, ph.r.pad()), pad_w = std::max(t.pad_w, ph.c.pad());
+      t.kernel_h = std::max(t.kernel_h + pad_h - t.pad_h, ph.r.taps + pad_h - ph.r.pad());
+      t.kernel_w = std::max(t.kernel_w + pad_w - t.pad_w, ph.c.taps + pad_w - ph.c.pad());
+      t.pad_h = pad_h;
+      t.pad_w = pad_w;
+      t.out_h = std::max(t.out_h, ph.r.extent);
+    }
+  int64_t out_size = 0, s_max = 0, row_max = 0;
+  for (Shared& s : shared) {
+    s.s_size = ShiftedLayout(s.t.patch()).size(s.t.kernel_w);
+    s_max = std::max(s_max, s.s_size);
+  }
+  for (Phase& ph : phases) {
+    row_max = std::max(row_max, ph.c.extent);
+    if (ph.group < 0) continue;
+    const Conv2dGeometry& t = shared[ph.group].t;
+    const ShiftedLayout L(t.patch());
+    const int64_t T = ph.r.taps, U = ph.c.taps;
+    ph.K = Co * T * U;
+    ph.P = ph.r.extent * ph.c.extent;
+    ph.at = out_size;
+    out_size += g.in_channels * ph.P;
+    // Column k = (co*T + t')*U + u' of the phase's patch, for group gi: kernel tap
+    // (first_i + sh*(T-1-t'), first_j + sw*(U-1-u')) of w, read from S at off[gi*K + k].
+    ph.off.resize(G * ph.K);
+    ph.wp.assign(G * blocks * ph.K * kMR, real(0));
+    for (int64_t gi = 0; gi < G; ++gi)
+      for (int64_t co = 0; co < Co; ++co)
+        for (int64_t tt = 0; tt < T; ++tt)
+          for (int64_t uu = 0; uu < U; ++uu) {
+            const int64_t k = (co * T + tt) * U + uu;
+            ph.off[gi * ph.K + k] = L.offset(gi * Co + co, tt - ph.r.pad() + t.pad_h, uu - ph.c.pad() + t.pad_w);
+            const int64_t i = ph.r.first + sh * (T - 1 - tt), j = ph.c.first + sw * (U - 1 - uu);
+            for (int64_t ci = 0; ci < Ci; ++ci)
+              ph.wp[((gi * blocks + ci / kMR) * ph.K + k) * kMR + ci % kMR] =
+                  w[(((gi * Co + co) * Ci + ci) * kh + i) * kw + j];
+          }
+  }
+  const int64_t zero_at = out_size;  // a zero row for the phases no tap reaches
+  const double flops = 2.0 * g.batch * g.out_channels * g.out_plane() * g.patch_size();
+  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+    real* S = scratch(0, int64_t(shared.size()) * (s_max + kPanel));
+    real* tmp = scratch(1, kMR * kPanel);
+    real* buf = scratch(2, out_size + row_max);
+    std::fill(buf + zero_at, buf + zero_at + row_max, real(0));
+    std::vector<const real*> src(sw);
+    for (int64_t n = begin; n < end; ++n) {
+      const real* dyn = dy + n * y_image;
+      for (size_t si = 0; si < shared.size(); ++si) {
+        real* s = S + si * (s_max + kPanel);
+        shifted_image(shared[si].t.patch(), dyn, s);
+        std::fill(s + shared[si].s_size, s + shared[si].s_size + kPanel, real(0));  // slack a partial panel reads
+      }
+      for (const Phase& ph : phases) {
+        if (ph.group < 0) continue;
+        const real* s = S + ph.group * (s_max + kPanel);
+        real* out = buf + ph.at;
+        for (int64_t p0 = 0; p0 < ph.P; p0 += kPanel) {
+          const int64_t np = std::min(kPanel, ph.P - p0);
+          for (int64_t gi = 0; gi < G; ++gi)
+            for (int64_t bi = 0; bi < blocks; ++bi) {
+              const int64_t rows = std::min<int64_t>(kMR, Ci - bi * kMR);
+              tile_to_output(ph.K, ph.wp.data() + (gi * blocks + bi) * ph.K * kMR, s + p0, ph.off.data() + gi * ph.K,
+                             out + (gi * Ci + bi * kMR) * ph.P + p0, ph.P, rows, np, false, nullptr, false, tmp);
+            }
+        }
+      }
+      real* dxn = dx + n * x_image;
+      for (int64_t c = 0; c < g.in_channels; ++c)
+        for (int64_t y = 0; y < g.in_h; ++y) {
+          for (int64_t rx = 0; rx < sw; ++rx) {
+            const Phase& ph = phases[(y % sh) * sw + rx];
+            src[rx] = ph.group >= 0 ? buf + ph.at + c * ph.P + (y / sh) * ph.c.extent : buf + zero_at;
+          }
+          real* d = dxn + (c * g.in_h + y) * g.in_w;
+          if (accumulate)
+            interleave_row<true>(src.data(), sw, g.in_w, d);
+          else
+            interleave_row<false>(src.data(), sw, g.in_w, d);
+        }
     }
   });
 }
@@ -670,6 +866,10 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
   // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
   // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
   // network, 3 colour channels: measured, the column path is then faster).
+  if (phases_preferred(g)) {
+    backward_input_by_phases(g, dy, w, dx, accumulate);
+    return;
+  }
   if (g.stride_h != 1 || g.stride_w != 1 || g.pad_h > g.kernel_h - 1 || g.pad_w > g.kernel_w - 1 ||
       g.group_in() % kMR != 0) {
     if (!accumulate) std::fill(dx, dx + g.batch * g.in_channels * g.in_plane(), real(0));

@@ -16,8 +16,11 @@
 // 3×3 kernel where im2col is 9 times), so a register tile of 8 output channels × 2 SIMD packets of
 // positions (32 with AVX-512) reads its K rows of col from S directly and keeps its sums in 16
 // registers (Eigen's packet primitives: AVX-512, AVX or SSE as compiled). The input gradient of a stride-1 conv is the
-// forward conv of dy with the flipped kernel (run by the same tiles); for other strides its
-// columns w_g^T · dy_g go, a panel at a time, into the adjoint of S and are folded onto dx. The
+// forward conv of dy with the flipped kernel (run by the same tiles); at other strides each phase
+// of dx (its pixels with the same remainders mod the stride) is a stride-1 correlation of dy with
+// part of the kernel, run by the same tiles and interleaved into dx (for 1×1 kernels and
+// paddings past the kernel's reach, the columns w_g^T · dy_g go, a panel at a time, into the
+// adjoint of S and are folded onto dx). The
 // weight gradient is a GEMM of depth P over S and dy transposed, or, for long rows and few
 // output channels, register tiles of dot products between rows of dy and runs of S.
 //
