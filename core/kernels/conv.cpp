@@ -555,18 +555,18 @@ PhaseTaps phase_taps(int64_t phase, int64_t stride, int64_t kernel, int64_t pad,
 // alternating with it in one process, 2 threads (ratio of times, median of 10-30 pairs), the 1×1
 // stride-2 convs took 1.13 (CIFAR, 16→32 at 32×32) and 1.22 (ResNet-18, 128→256 at 28×28) by
 // phases, 0.83 at 64→128 56×56.
-bool phases_preferred(const Conv2dGeometry& g) {
-  if (g.stride_h == 1 && g.stride_w == 1) return false;
-  if (g.kernel_h == 1 && g.kernel_w == 1) return false;
-  for (int64_t r = 0; r < g.stride_h; ++r) {
-    const PhaseTaps t = phase_taps(r, g.stride_h, g.kernel_h, g.pad_h, g.in_h);
-    if (t.taps > 0 && t.pad() < 0) return false;
-  }
-  for (int64_t r = 0; r < g.stride_w; ++r) {
-    const PhaseTaps t = phase_taps(r, g.stride_w, g.kernel_w, g.pad_w, g.in_w);
+bool phases_start_in_dy(int64_t stride, int64_t kernel, int64_t pad, int64_t in) {
+  for (int64_t r = 0; r < stride; ++r) {
+    const PhaseTaps t = phase_taps(r, stride, kernel, pad, in);
     if (t.taps > 0 && t.pad() < 0) return false;
   }
   return true;
+}
+bool phases_preferred(const Conv2dGeometry& g) {
+  if (g.stride_h == 1 && g.stride_w == 1) return false;
+  if (g.kernel_h == 1 && g.kernel_w == 1) return false;
+  return phases_start_in_dy(g.stride_h, g.kernel_h, g.pad_h, g.in_h) &&
+         phases_start_in_dy(g.stride_w, g.kernel_w, g.pad_w, g.in_w);
 }
 
 // d[x] (= or += when ADD) src[x % sw][x / sw] for x < width: one row of dx from its column phases.
@@ -616,7 +616,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
   // extent that cover all of them: tap (t', u') of a phase with pads (pt, pl) is its row
   // t' - pt + pad_h and column u' - pl + pad_w.
   struct Shared {
-    Conv2dGeometry t;
+    PatchGeometry t;  // of dy [out_channels, out_h, out_w], stride 1
     int64_t s_size = 0;
   };
   std::vector<Phase> phases(sh * sw);
@@ -631,17 +631,14 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
       while (ph.group < int64_t(shared.size()) && shared[ph.group].t.out_w != ph.c.extent) ++ph.group;
       if (ph.group == int64_t(shared.size())) {
         Shared s;
-        s.t.batch = 1;
-        s.t.in_channels = g.out_channels;
-        s.t.in_h = g.out_h;
-        s.t.in_w = g.out_w;
-        s.t.out_channels = g.in_channels;
-        s.t.groups = G;
+        s.t.channels = g.out_channels;
+        s.t.height = g.out_h;
+        s.t.width = g.out_w;
         s.t.kernel_h = s.t.kernel_w = 0;
         s.t.out_w = ph.c.extent;
         shared.push_back(s);
       }
-      Conv2dGeometry& t = shared[ph.group].t;
+      PatchGeometry& t = shared[ph.group].t;
       // Grow the shared padding and extent to cover this phase, keeping the old members' taps.
       const int64_t pad_h = std::max(t.pad_h, ph.r.pad()), pad_w = std::max(t.pad_w, ph.c.pad());
       t.kernel_h = std::max(t.kernel_h + pad_h - t.pad_h, ph.r.taps + pad_h - ph.r.pad());
@@ -652,14 +649,14 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
     }
   int64_t out_size = 0, s_max = 0, row_max = 0;
   for (Shared& s : shared) {
-    s.s_size = ShiftedLayout(s.t.patch()).size(s.t.kernel_w);
+    s.s_size = ShiftedLayout(s.t).size(s.t.kernel_w);
     s_max = std::max(s_max, s.s_size);
   }
   for (Phase& ph : phases) {
     row_max = std::max(row_max, ph.c.extent);
     if (ph.group < 0) continue;
-    const Conv2dGeometry& t = shared[ph.group].t;
-    const ShiftedLayout L(t.patch());
+    const PatchGeometry& t = shared[ph.group].t;
+    const ShiftedLayout L(t);
     const int64_t T = ph.r.taps, U = ph.c.taps;
     ph.K = Co * T * U;
     ph.P = ph.r.extent * ph.c.extent;
@@ -693,7 +690,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
       const real* dyn = dy + n * y_image;
       for (size_t si = 0; si < shared.size(); ++si) {
         real* s = S + si * (s_max + kPanel);
-        shifted_image(shared[si].t.patch(), dyn, s);
+        shifted_image(shared[si].t, dyn, s);
         std::fill(s + shared[si].s_size, s + shared[si].s_size + kPanel, real(0));  // slack a partial panel reads
       }
       for (const Phase& ph : phases) {
@@ -863,13 +860,13 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
     backward_input_nonoverlapping(g, dy, w, dx, accumulate);
     return;
   }
-  // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
-  // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
-  // network, 3 colour channels: measured, the column path is then faster).
   if (phases_preferred(g)) {
     backward_input_by_phases(g, dy, w, dx, accumulate);
     return;
   }
+  // The flipped-kernel forward below produces Ci output rows per group in kMR-row blocks: when Ci
+  // is not a multiple of kMR, part of a block is padding (most of it for the first conv of a
+  // network, 3 colour channels: measured, the column path is then faster).
   if (g.stride_h != 1 || g.stride_w != 1 || g.pad_h > g.kernel_h - 1 || g.pad_w > g.kernel_w - 1 ||
       g.group_in() % kMR != 0) {
     if (!accumulate) std::fill(dx, dx + g.batch * g.in_channels * g.in_plane(), real(0));
