@@ -107,6 +107,11 @@ const std::vector<ConvCase> kConvCases = {
                                                     // 5 and 4 (two shifted images of dy)
     {2, 8, 11, 9, 12, 3, 3, 2, 2, 2, 2, 1, true},   // stride 2, padding 2: a phase would start
                                                     // below dy's first row, so by columns
+    {3, 16, 4, 8, 24, 1, 1, 1, 1, 0, 0, 1, true},   // 1×1 with whole panels (P = 32): the image
+                                                    // read in place, in every direction
+    {2, 16, 8, 8, 16, 1, 1, 1, 1, 0, 0, 2, false},  // ... groups 2, P = 64, Co 8 per group
+    {2, 16, 16, 16, 12, 1, 1, 1, 1, 0, 0, 1, true}, // ... P = 256 (weight gradient by dots),
+                                                    // partial block
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {
@@ -243,6 +248,7 @@ TEST_CASE("conv_transpose2d forward and backward match the reference", "[conv]")
       {2, 4, 6, 6, 4, 1, 1, 1, 0, 0, 1, true, 0, 0},     // pointwise
       // Stride 1 to a multiple of 8 channels: the flipped-kernel path, which overwrites y.
       {2, 4, 6, 6, 16, 1, 1, 1, 0, 0, 1, true, 0, 0},    // pointwise (a Strassen layer's W_c, p = 1)
+      {2, 16, 8, 8, 16, 1, 1, 1, 0, 0, 1, false, 0, 0},  // ... whole panels: read in place
       {2, 5, 5, 7, 8, 3, 3, 1, 1, 0, 1, false, 0, 0},    // 3×3, pad 1
   };
   uint64_t seed = 500;

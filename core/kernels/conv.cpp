@@ -159,6 +159,13 @@ bool rows_are_panels(const Conv2dGeometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && g.out_w % kPanel == 0;
 }
 
+// A 1×1 stride-1 unpadded conv's col is the image itself (row k is channel k, in both S layouts),
+// so its kernels read the image in place instead of copying it into S, when every panel is full
+// (a partial last panel would read past the end of x). Measured alternating with the copy in one
+// process, 2 threads (ratio of times, median of 30 pairs), on the Strassen W_c of the p = 1
+// ResNet-20 (r = c_out): see forward and weight gradient below.
+bool reads_image_in_place(const Conv2dGeometry& g) { return g.pointwise() && g.out_plane() % kPanel == 0; }
+
 // The calling thread's S for one image, with kPanel zeroed elements of slack at the end: a
 // panel that runs past column P reads into them (into finite values whose products are dropped).
 real* shifted_scratch(int slot, int64_t s_size) {
@@ -338,17 +345,19 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   const bool pack_panels = blocks >= 4 && K >= kPackedPanelDepth;
   // Work items: (image, part), a part being a contiguous range of the image's panels.
   const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
-  const int64_t chunk = forward_channel_chunk(g, s_size);
+  const bool in_place = reads_image_in_place(g);
+  const int64_t chunk = in_place ? g.in_channels : forward_channel_chunk(g, s_size);
   const bool load_c = accumulate || residual;
   if (chunk < g.in_channels && splits == 1) {
     forward_by_channel_chunks(g, x, wp.data(), b ? bp.data() : nullptr, y, accumulate, relu, residual, chunk);
     return;
   }
   for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
-    real* S = by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
+    real* S = in_place ? nullptr : by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
     real* packed = pack_panels ? scratch(2, K * kPanel) : nullptr;
     const auto build = [&](const PatchGeometry& pg, const real* xn, real* s) {
+      if (in_place) return;
       if (by_rows)
         padded_image(pg, xn, s);
       else
@@ -358,6 +367,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     const auto base = [&](int64_t p0) { return by_rows ? pl.position(p0, g.out_w) : p0; };
     for_each_image_part(patch, x, x_image, panels, splits, begin, end, S, [&](int64_t n, int64_t pi0, int64_t pi1) {
       if (residual) copy_residual_part(residual, y, n, g.out_channels, P, pi0 * kPanel, std::min(P, pi1 * kPanel));
+      const real* Sn = in_place ? x + n * x_image : S;
       for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
         const int64_t np = std::min(kPanel, P - p0);
         for (int64_t gi = 0; gi < G; ++gi) {
@@ -365,7 +375,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
           // (each kPanel long), so that every block reads them sequentially.
           const bool packed_panel = packed && np == kPanel;
           if (packed_panel)
-            for (int64_t k = 0; k < K; ++k) std::copy_n(S + off[gi * K + k] + base(p0), kPanel, packed + k * kPanel);
+            for (int64_t k = 0; k < K; ++k) std::copy_n(Sn + off[gi * K + k] + base(p0), kPanel, packed + k * kPanel);
           for (int64_t bi = 0; bi < blocks; ++bi) {
             const real* a = wp.data() + (gi * blocks + bi) * K * kMR;
             const real* bias = b ? bp.data() + gi * Co_pad + bi * kMR : nullptr;
@@ -376,7 +386,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
                                            relu);
               continue;
             }
-            tile_to_output(K, a, S + base(p0), off.data() + gi * K, out, P, rows, np, load_c, bias, relu, tmp);
+            tile_to_output(K, a, Sn + base(p0), off.data() + gi * K, out, P, rows, np, load_c, bias, relu, tmp);
           }
         }
       }
@@ -727,8 +737,9 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
 // The driver both weight-gradient kernels share. Work items are (image, part), a part being a
 // contiguous range of the image's positions (the depth of the reduction), split over the threads
 // in static chunks. Each thread zeroes its own accumulator of acc_size elements and keeps S, the
-// shifted image of its current image, followed by a zero run of P elements (rows of a padded
-// block read it; their sums are never used). For each non-empty item it calls
+// shifted image of its current image (x_n itself when reads_image_in_place), and a zero run of P
+// elements (rows of a padded block read it; their sums are never used). For each non-empty item
+// it calls
 //   item(acc, S, zero_row, n, p_begin, p_end);
 // then add(acc) runs for every thread's accumulator in thread order, so the result is fixed for
 // a given thread count.
@@ -740,16 +751,21 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
   const double flops = 2.0 * g.batch * g.out_channels * P * g.patch_size();
   std::vector<real*> accs(std::max(1, omp_get_max_threads()), nullptr);
   const int64_t splits = image_splits(g.batch, (P + kPanel - 1) / kPanel);
+  const bool in_place = reads_image_in_place(g);
   const int used = for_each_chunk(g.batch * splits, flops, [&](int t, int64_t begin, int64_t end) {
     real* acc = scratch(2, acc_size);
     std::fill(acc, acc + acc_size, real(0));
     accs[t] = acc;
-    real* S = scratch(0, s_size + P);
-    std::fill(S + s_size, S + s_size + P, real(0));
-    const real* zero_row = S + s_size;
+    const int64_t s_used = in_place ? 0 : s_size;
+    real* S = scratch(0, s_used + P);
+    std::fill(S + s_used, S + s_used + P, real(0));
+    const real* zero_row = S + s_used;
+    const auto build = [&](const PatchGeometry& pg, const real* xn, real* s) {
+      if (!in_place) shifted_image(pg, xn, s);
+    };
     for_each_image_part(patch, x, x_image, P, splits, begin, end, S, [&](int64_t n, int64_t p_begin, int64_t p_end) {
-      item(acc, static_cast<const real*>(S), zero_row, n, p_begin, p_end);
-    });
+      item(acc, in_place ? x + n * x_image : static_cast<const real*>(S), zero_row, n, p_begin, p_end);
+    }, build);
   });
   for (int t = 0; t < used; ++t) add(static_cast<const real*>(accs[t]));
 }
