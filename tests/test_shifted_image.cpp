@@ -52,6 +52,8 @@ const std::vector<PatchCase> kCases = {
     {2, 4, 4, 1, 1, 1, 1, 1, 1},     // 1×1 padded
     {2, 3, 3, 5, 5, 1, 1, 1, 1},     // kernel = padded input: 1×1 output
     {2, 9, 11, 2, 2, 2, 2, 0, 0},    // kernel = stride, a column past the last window
+    {2, 8, 12, 2, 2, 2, 2, 0, 0},    // kernel = stride covering the image: read in place
+    {2, 8, 8, 4, 4, 2, 2, 1, 1},     // 4×4 stride 2 (the p = 2 Strassen W_b): two column pairs
 };
 
 // Calls f(i, k) for every element S[i] of the layout: k is the index in x of the pixel it holds, or
