@@ -107,6 +107,11 @@ const std::vector<ConvCase> kConvCases = {
                                                     // 5 and 4 (two shifted images of dy)
     {2, 8, 11, 9, 12, 3, 3, 2, 2, 2, 2, 1, true},   // stride 2, padding 2: a phase would start
                                                     // below dy's first row, so by columns
+    {2, 8, 8, 34, 8, 2, 2, 2, 2, 0, 0, 1, true},    // kernel = stride, rows of 17: kernel columns
+                                                    // interleaved into runs of dx, panels across
+                                                    // rows, a partial panel, a column past the last
+                                                    // window
+    {2, 4, 8, 64, 8, 4, 4, 4, 4, 0, 0, 1, false},   // ... 4×4 (four columns interleaved)
     {3, 16, 4, 8, 24, 1, 1, 1, 1, 0, 0, 1, true},   // 1×1 with whole panels (P = 32): the image
                                                     // read in place, in every direction
     {2, 16, 8, 8, 16, 1, 1, 1, 1, 0, 0, 2, false},  // ... groups 2, P = 64, Co 8 per group
@@ -155,6 +160,12 @@ TEST_CASE("conv2d forward and backward match the direct-loop reference", "[conv]
     check_close(x.grad(), dx_ref);
     check_close(w.grad(), dw_ref);
     if (c.bias) check_close(b.grad(), db_ref);
+
+    // Every input-gradient path in its accumulating form: dx += the gradient.
+    std::vector<real> dx_twice(dx_ref), twice(dx_ref);
+    conv2d_backward_input(g, dy.data(), w.data(), dx_twice.data(), /*add=*/true);
+    for (real& v : twice) v *= 2;
+    check_close(dx_twice.data(), twice.data(), x.numel());
   }
 }
 
