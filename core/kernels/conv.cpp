@@ -482,7 +482,8 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
   });
 }
 
-// d[x] (= or += when ADD) src[x % sw][x / sw] for x < width: one row of dx from its column phases.
+// d[x] (= or += when ADD, or add) src[x % sw][x / sw] for x < width: one row of dx from its column
+// phases.
 // Stride 2 is written out as two streams so that the stores vectorise as an interleave.
 template <bool ADD>
 void interleave_row(const real* const* src, int64_t sw, int64_t width, real* d) {
@@ -500,6 +501,12 @@ void interleave_row(const real* const* src, int64_t sw, int64_t width, real* d) 
     const real v = src[x % sw][x / sw];
     d[x] = ADD ? d[x] + v : v;
   }
+}
+void interleave_row(const real* const* src, int64_t sw, int64_t width, real* d, bool add) {
+  if (add)
+    interleave_row<true>(src, sw, width, d);
+  else
+    interleave_row<false>(src, sw, width, d);
 }
 
 // dx (+= when add, else =) the conv2d input gradient when the windows tile the input without
@@ -563,10 +570,7 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
                 for (int64_t q0 = 0; q0 < np;) {
                   const int64_t len = std::min(np - q0, g.out_w - (p0 + q0) % g.out_w);
                   for (int64_t j = 0; j < kw; ++j) src[j] = col + (r + j) * kPanel + q0;
-                  if (add)
-                    interleave_row<true>(src, kw, kw * len, d + at[q0]);
-                  else
-                    interleave_row<false>(src, kw, kw * len, d + at[q0]);
+                  interleave_row(src, kw, kw * len, d + at[q0], add);
                   q0 += len;
                 }
               }
@@ -749,11 +753,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
             const Phase& ph = phases[(y % sh) * sw + rx];
             src[rx] = ph.group >= 0 ? buf + ph.at + c * ph.P + (y / sh) * ph.c.extent : buf + zero_at;
           }
-          real* d = dxn + (c * g.in_h + y) * g.in_w;
-          if (accumulate)
-            interleave_row<true>(src.data(), sw, g.in_w, d);
-          else
-            interleave_row<false>(src.data(), sw, g.in_w, d);
+          interleave_row(src.data(), sw, g.in_w, dxn + (c * g.in_h + y) * g.in_w, accumulate);
         }
     }
   });

@@ -74,8 +74,9 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
 // would read and write the output once more: a residual block's join in inference.
 void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
                     bool relu = false, const real* residual = nullptr);
-// dx += conv2d input gradient of dy (w_g^T · dy_g, then col2im; for stride 1, the forward conv
-// of dy with the flipped kernel); dx = ... when !add (dx's old values are not read).
+// dx += conv2d input gradient of dy (for stride 1, the forward conv of dy with the flipped kernel;
+// otherwise by phases or through the columns, as in the file comment); dx = ... when !add (dx's
+// old values are not read).
 void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add = true);
 // dw += sum over the batch of dy_g · im2col(x)_g^T. Each thread sums its images into its own
 // accumulator; the partial sums are added in thread order, so the result is deterministic for
