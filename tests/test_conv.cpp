@@ -466,7 +466,7 @@ TEST_CASE("max_pool2d kernel matches the plain loop: values, ties, NaN, the argm
             }
             const int64_t outs = g.planes * g.out_h * g.out_w;
             std::vector<real> y(outs), y_ref(outs);
-            std::vector<int64_t> at(outs), at_ref(outs);
+            std::vector<int32_t> at(outs), at_ref(outs);
             max_pool2d_forward(g, x.data(), y.data(), at.data());
             max_pool2d_forward_reference(g, x.data(), y_ref.data(), at_ref.data());
             CHECK(at == at_ref);

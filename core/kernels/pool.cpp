@@ -54,11 +54,11 @@ namespace {
 // maxima and their indices.
 template <bool ARGMAX>
 void max_pool_row_inside(const PoolGeometry& g, const real* xp, int64_t h0, int64_t h1, int64_t ow0, int64_t ow1,
-                         real* y_row, int64_t* argmax_row) {
+                         real* y_row, int32_t* argmax_row) {
   const int64_t sw = g.stride_w;
   for (int64_t ow = ow0; ow < ow1; ++ow) {
     y_row[ow] = -std::numeric_limits<real>::infinity();
-    if (ARGMAX) argmax_row[ow] = h0 * g.in_w + ow * sw - g.pad_w;
+    if (ARGMAX) argmax_row[ow] = static_cast<int32_t>(h0 * g.in_w + ow * sw - g.pad_w);
   }
   for (int64_t ih = h0; ih < h1; ++ih)
     for (int64_t j = 0; j < g.kernel_w; ++j) {
@@ -69,13 +69,13 @@ void max_pool_row_inside(const PoolGeometry& g, const real* xp, int64_t h0, int6
         const real v = xr[ow * sw];
         const bool take = v > y_row[ow] || v != v;
         y_row[ow] = take ? v : y_row[ow];
-        if (ARGMAX) argmax_row[ow] = take ? base + ow * sw : argmax_row[ow];
+        if (ARGMAX) argmax_row[ow] = take ? static_cast<int32_t>(base + ow * sw) : argmax_row[ow];
       }
     }
 }
 
 // Output (oh, ow) of one plane, its window clipped to the image.
-void max_pool_clipped(const PoolGeometry& g, const real* xp, int64_t oh, int64_t ow, real* y, int64_t* argmax) {
+void max_pool_clipped(const PoolGeometry& g, const real* xp, int64_t oh, int64_t ow, real* y, int32_t* argmax) {
   const Window w = window(g, oh, ow, g.in_h, g.in_w, 0, 0);
   real best = -std::numeric_limits<real>::infinity();
   int64_t best_i = w.h0 * g.in_w + w.w0;
@@ -85,12 +85,12 @@ void max_pool_clipped(const PoolGeometry& g, const real* xp, int64_t oh, int64_t
       if (v > best || std::isnan(v)) best = v, best_i = ih * g.in_w + iw;
     }
   *y = best;
-  if (argmax) *argmax = best_i;
+  if (argmax) *argmax = static_cast<int32_t>(best_i);
 }
 
 }  // namespace
 
-void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int64_t* argmax) {
+void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int32_t* argmax) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
   // The outputs whose windows' columns lie inside the image: ow in [ow_lo, ow_hi).
   const int64_t ow_lo = std::min(g.out_w, (g.pad_w + g.stride_w - 1) / g.stride_w);
@@ -117,7 +117,7 @@ void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int64_t* 
   });
 }
 
-void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int64_t* argmax, real* dx, bool add) {
+void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int32_t* argmax, real* dx, bool add) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
   parallel_for(g.planes, plane_grain(out_plane), [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {

@@ -29,12 +29,13 @@ int64_t pool_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
 
 // Max pool; the padding acts as -inf (windows are clipped to the image). y [planes, out_h, out_w];
 // argmax (same shape, may be nullptr) receives the index ih*in_w + iw within the plane of the
-// first maximal element of each window (a NaN counts as the maximum, as in PyTorch).
-void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int64_t* argmax);
+// first maximal element of each window (a NaN counts as the maximum, as in PyTorch). The index is
+// 32-bit (half the memory traffic of 64): planes must have fewer than 2^31 elements.
+void max_pool2d_forward(const PoolGeometry& g, const real* x, real* y, int32_t* argmax);
 // dx[plane][argmax] += dy; when !add, dx's old values are not read (dx = 0, then the same).
-void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int64_t* argmax, real* dx, bool add = true);
+void max_pool2d_backward(const PoolGeometry& g, const real* dy, const int32_t* argmax, real* dx, bool add = true);
 // The same forward as a plain loop over every window (pool_reference.cpp), for the tests.
-void max_pool2d_forward_reference(const PoolGeometry& g, const real* x, real* y, int64_t* argmax);
+void max_pool2d_forward_reference(const PoolGeometry& g, const real* x, real* y, int32_t* argmax);
 
 // Average pool with zero padding. The divisor is the window clipped to the padded image
 // (count_include_pad: windows reaching past the padding under ceil_mode count only up to its

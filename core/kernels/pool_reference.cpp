@@ -5,7 +5,7 @@
 
 namespace st {
 
-void max_pool2d_forward_reference(const PoolGeometry& g, const real* x, real* y, int64_t* argmax) {
+void max_pool2d_forward_reference(const PoolGeometry& g, const real* x, real* y, int32_t* argmax) {
   for (int64_t p = 0; p < g.planes; ++p)
     for (int64_t oh = 0; oh < g.out_h; ++oh)
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
@@ -20,7 +20,7 @@ void max_pool2d_forward_reference(const PoolGeometry& g, const real* x, real* y,
           }
         const int64_t o = (p * g.out_h + oh) * g.out_w + ow;
         y[o] = best;
-        if (argmax) argmax[o] = best_i;
+        if (argmax) argmax[o] = static_cast<int32_t>(best_i);
       }
 }
 

@@ -1,9 +1,12 @@
 #include "core/ops/pool.h"
 
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "core/kernels/pool.h"
 #include "core/ops/profiler.h"
@@ -47,14 +50,17 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   const PoolGeometry g = pool_geometry("max_pool2d", x, opt);
   Tensor out = Tensor::empty({x.size(0), x.size(1), g.out_h, g.out_w});
   const bool graph = needs_graph({&x});
-  // Saved for the backward: where each window's maximum came from (one index per output).
-  auto argmax = graph ? std::make_shared<std::vector<int64_t>>(out.numel()) : nullptr;
-  max_pool2d_forward(g, x.data(), out.data(), graph ? argmax->data() : nullptr);
+  ST_CHECK(g.in_h * g.in_w <= std::numeric_limits<int32_t>::max(),
+           "max_pool2d: input " << shape_str(x.shape()) << " has planes of 2^31 elements or more");
+  // Saved for the backward: where each window's maximum came from (one index per output),
+  // uninitialised (the forward writes every one) and from the block cache like the activations.
+  std::shared_ptr<int32_t[]> argmax = graph ? make_cached_array<int32_t>(out.numel()) : nullptr;
+  max_pool2d_forward(g, x.data(), out.data(), argmax.get());
   if (!graph) return out;
   record_node("max_pool2d", {x}, {out}, [x, g, argmax](const std::vector<Tensor>& grads) {
     bool add = false;
     real* dx = grad_buffer_for_write(x, &add).data();
-    max_pool2d_backward(g, grads[0].data(), argmax->data(), dx, add);
+    max_pool2d_backward(g, grads[0].data(), argmax.get(), dx, add);
   });
   return out;
 }
