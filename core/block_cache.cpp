@@ -9,7 +9,7 @@ namespace st {
 BlockCache::~BlockCache() { release(); }
 
 BlockCache& large_block_cache() {
-  static BlockCache* cache = new BlockCache(kLargeBlockBytes, 64);
+  static BlockCache* cache = new BlockCache(kLargeBlockBytes, kBlockAlignment);
   return *cache;
 }
 

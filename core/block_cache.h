@@ -59,16 +59,22 @@ class BlockCache {
 // stay in glibc's heap; the process's cache takes the blocks at or above it.
 constexpr size_t kLargeBlockBytes = 32 * 1024 * 1024;
 
-// The process's cache (blocks of kLargeBlockBytes or more, 64-byte aligned), shared by Storage
-// and the other buffers that recur every step. Never destroyed: a buffer outliving static
-// destruction may still give its block back.
+// The process's cache (blocks of kLargeBlockBytes or more, kBlockAlignment-byte aligned), shared
+// by Storage and the other buffers that recur every step. Never destroyed: a buffer outliving
+// static destruction may still give its block back.
+constexpr size_t kBlockAlignment = 64;
 BlockCache& large_block_cache();
+
+// bytes rounded up to a multiple of kBlockAlignment, as large_block_cache().allocate requires.
+inline size_t aligned_block_bytes(size_t bytes) {
+  return (bytes + kBlockAlignment - 1) / kBlockAlignment * kBlockAlignment;
+}
 
 // An uninitialised array of n trivially destructible T from large_block_cache(), freed (or cached)
 // when the last owner lets go.
 template <class T>
 std::shared_ptr<T[]> make_cached_array(size_t n) {
-  const size_t bytes = std::max<size_t>(64, (n * sizeof(T) + 63) / 64 * 64);
+  const size_t bytes = aligned_block_bytes(std::max<size_t>(1, n) * sizeof(T));
   T* p = static_cast<T*>(large_block_cache().allocate(bytes));
   return std::shared_ptr<T[]>(p, [bytes](T* q) { large_block_cache().deallocate(q, bytes); });
 }

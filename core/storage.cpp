@@ -17,18 +17,15 @@ const bool g_malloc_tuned = [] {
   mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
   return true;
 }();
-
-// Bytes of a buffer of n reals, rounded up to the alignment, as aligned_alloc requires.
-size_t buffer_bytes(size_t n) { return ((n * sizeof(real) + 63) / 64) * 64; }
 }  // namespace
 
 Storage::Storage(size_t n) : size_(n) {
   if (n == 0) return;
-  data_ = static_cast<real*>(large_block_cache().allocate(buffer_bytes(n)));
+  data_ = static_cast<real*>(large_block_cache().allocate(aligned_block_bytes(n * sizeof(real))));
 }
 
 Storage::~Storage() {
-  if (data_) large_block_cache().deallocate(data_, buffer_bytes(size_));
+  if (data_) large_block_cache().deallocate(data_, aligned_block_bytes(size_ * sizeof(real)));
 }
 
 }  // namespace st

@@ -167,8 +167,17 @@ bool rows_are_panels(const Conv2dGeometry& g) {
 // gradient 0.81, 0.67, 0.52; weight gradient 0.83, 0.77, 0.62.
 bool reads_image_in_place(const Conv2dGeometry& g) { return g.pointwise() && g.out_plane() % kPanel == 0; }
 
-// The calling thread's S for one image, with kPanel zeroed elements of slack at the end: a
-// panel that runs past column P reads into them (into finite values whose products are dropped).
+// s = shifted_image(x) followed by kPanel zeroed elements of slack: a panel that runs past
+// column P reads into them (into finite values whose products are dropped). s holds
+// ShiftedLayout(patch).size(kernel_w) + kPanel elements.
+void shifted_image_with_slack(const PatchGeometry& patch, const real* x, real* s) {
+  shifted_image(patch, x, s);
+  const int64_t used = ShiftedLayout(patch).size(patch.kernel_w);
+  std::fill(s + used, s + used + kPanel, real(0));
+}
+
+// The calling thread's S for one image, with kPanel zeroed elements of slack at the end (as
+// above; shifted_image leaves them as they are).
 real* shifted_scratch(int slot, int64_t s_size) {
   real* s = scratch(slot, s_size + kPanel);
   std::fill(s + s_size, s + s_size + kPanel, real(0));
@@ -291,10 +300,7 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
       for (int64_t c = 0; c < chunks; ++c) {
         const bool is_last = c == chunks - 1;
         const PatchGeometry& pg = is_last ? last : full;
-        shifted_image(pg, x + n * x_image + c * chunk * g.in_plane(), S);
-        // kPanel zeroed elements of slack after this chunk's S, as in shifted_scratch.
-        const int64_t used = ShiftedLayout(pg).size(g.kernel_w);
-        std::fill(S + used, S + used + kPanel, real(0));
+        shifted_image_with_slack(pg, x + n * x_image + c * chunk * g.in_plane(), S);
         const int64_t* off = is_last ? off_last.data() : off_full.data();
         const int64_t k0 = c * chunk * kk, depth = pg.channels * kk;
         const bool load_c = accumulate || residual || c > 0;
@@ -654,12 +660,8 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
   // The phases sharing a row length B read one shifted image of dy, with the padding and kernel
   // extent that cover all of them: tap (t', u') of a phase with pads (pt, pl) is its row
   // t' - pt + pad_h and column u' - pl + pad_w.
-  struct Shared {
-    PatchGeometry t;  // of dy [out_channels, out_h, out_w], stride 1
-    int64_t s_size = 0;
-  };
   std::vector<Phase> phases(sh * sw);
-  std::vector<Shared> shared;
+  std::vector<PatchGeometry> shared;  // of dy [out_channels, out_h, out_w], stride 1
   for (int64_t ry = 0; ry < sh; ++ry)
     for (int64_t rx = 0; rx < sw; ++rx) {
       Phase& ph = phases[ry * sw + rx];
@@ -667,17 +669,17 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
       ph.c = phase_taps(rx, sw, kw, g.pad_w, g.in_w);
       if (ph.r.taps == 0 || ph.c.taps == 0 || ph.r.extent == 0 || ph.c.extent == 0) continue;
       ph.group = 0;
-      while (ph.group < int64_t(shared.size()) && shared[ph.group].t.out_w != ph.c.extent) ++ph.group;
+      while (ph.group < int64_t(shared.size()) && shared[ph.group].out_w != ph.c.extent) ++ph.group;
       if (ph.group == int64_t(shared.size())) {
-        Shared s;
-        s.t.channels = g.out_channels;
-        s.t.height = g.out_h;
-        s.t.width = g.out_w;
-        s.t.kernel_h = s.t.kernel_w = 0;
-        s.t.out_w = ph.c.extent;
-        shared.push_back(s);
+        PatchGeometry t;
+        t.channels = g.out_channels;
+        t.height = g.out_h;
+        t.width = g.out_w;
+        t.kernel_h = t.kernel_w = 0;
+        t.out_w = ph.c.extent;
+        shared.push_back(t);
       }
-      PatchGeometry& t = shared[ph.group].t;
+      PatchGeometry& t = shared[ph.group];
       // Grow the shared padding and extent to cover this phase, keeping the old members' taps.
       const int64_t pad_h = std::max(t.pad_h, ph.r.pad()), pad_w = std::max(t.pad_w, ph.c.pad());
       t.kernel_h = std::max(t.kernel_h + pad_h - t.pad_h, ph.r.taps + pad_h - ph.r.pad());
@@ -687,14 +689,11 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
       t.out_h = std::max(t.out_h, ph.r.extent);
     }
   int64_t out_size = 0, s_max = 0, row_max = 0;
-  for (Shared& s : shared) {
-    s.s_size = ShiftedLayout(s.t).size(s.t.kernel_w);
-    s_max = std::max(s_max, s.s_size);
-  }
+  for (const PatchGeometry& t : shared) s_max = std::max(s_max, ShiftedLayout(t).size(t.kernel_w));
   for (Phase& ph : phases) {
     row_max = std::max(row_max, ph.c.extent);
     if (ph.group < 0) continue;
-    const PatchGeometry& t = shared[ph.group].t;
+    const PatchGeometry& t = shared[ph.group];
     const ShiftedLayout L(t);
     const int64_t T = ph.r.taps, U = ph.c.taps;
     ph.K = Co * T * U;
@@ -727,11 +726,8 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
     std::vector<const real*> src(sw);
     for (int64_t n = begin; n < end; ++n) {
       const real* dyn = dy + n * y_image;
-      for (size_t si = 0; si < shared.size(); ++si) {
-        real* s = S + si * (s_max + kPanel);
-        shifted_image(shared[si].t, dyn, s);
-        std::fill(s + shared[si].s_size, s + shared[si].s_size + kPanel, real(0));  // slack a partial panel reads
-      }
+      for (size_t si = 0; si < shared.size(); ++si)
+        shifted_image_with_slack(shared[si], dyn, S + si * (s_max + kPanel));
       for (const Phase& ph : phases) {
         if (ph.group < 0) continue;
         const real* s = S + ph.group * (s_max + kPanel);
