@@ -309,7 +309,8 @@ TEST_CASE("batch_norm kernels match the naive reference loops", "[norm]") {
             }
             for (int64_t i = 0; i < y.numel(); ++i) REQUIRE(y.data()[i] == Approx(y_ref.data()[i]).margin(2e-4));
 
-            const real* relu_y = relu ? y_ref.data() : nullptr;
+            ReluMask relu_y;
+            if (relu) relu_y.y = y_ref.data();
             // Gradients added to old values, and written outright over NaN (which must not be read).
             for (bool add : {true, false}) {
               INFO((add ? "add" : "write"));
@@ -341,6 +342,32 @@ TEST_CASE("batch_norm kernels match the naive reference loops", "[norm]") {
                                     relu_y, only_dr);
                 for (int64_t i = 0; i < dr.numel(); ++i) REQUIRE(dr2.data()[i] == dr_ref.data()[i]);
               }
+            }
+            if (relu && !with_residual) {
+              // The mask recomputed from x is the forward's own: the gradients equal, bit for
+              // bit, those masked by the forward's output (with the forward's mean and inv_std).
+              INFO("ReLU mask from x");
+              ReluMask from_y, from_x;
+              from_y.y = y.data();
+              from_x.from_x = true;
+              from_x.beta = b;
+              Tensor dx_y = Tensor::zeros(shape), dx_x = Tensor::zeros(shape);
+              std::vector<real> dg_y(C, 0), db_y(C, 0), dg_x(C, 0), db_x(C, 0);
+              batch_norm_backward(x.data(), dy.data(), N, C, S, mean.data(), is.data(), g, training, from_y,
+                                  BatchNormGrads{dx_y.data(), false, dg_y.data(), db_y.data(), nullptr, false});
+              batch_norm_backward(x.data(), dy.data(), N, C, S, mean.data(), is.data(), g, training, from_x,
+                                  BatchNormGrads{dx_x.data(), false, dg_x.data(), db_x.data(), nullptr, false});
+              for (int64_t c = 0; c < C; ++c) {
+                REQUIRE(dg_x[c] == dg_y[c]);
+                REQUIRE(db_x[c] == db_y[c]);
+              }
+              for (int64_t i = 0; i < dx_x.numel(); ++i) REQUIRE(dx_x.data()[i] == dx_y.data()[i]);
+              // And the reference with the mask from x agrees with the reference from y.
+              Tensor dx_r = Tensor::zeros(shape);
+              batch_norm_backward_reference(x.data(), dy.data(), N, C, S, mean_ref.data(), is_ref.data(), g,
+                                            training, from_x,
+                                            BatchNormGrads{dx_r.data(), true, nullptr, nullptr, nullptr, true});
+              for (int64_t i = 0; i < dx_r.numel(); ++i) REQUIRE(dx_r.data()[i] == Approx(dx_y.data()[i]).margin(1e-4));
             }
           }
   }

@@ -34,9 +34,21 @@ struct BatchNormGrads {
   bool dresidual_add = true;
 };
 
+// The ReLU mask of the backward when the forward had a fused ReLU: dy counts only where the
+// forward's output was > 0. Read from that output (y), or, when no residual was added, recomputed
+// from x (from_x): the forward's pre-ReLU value gamma * inv_std * (x - mean) + beta, computed as
+// the forward computed it (same a = gamma * inv_std and b = beta - mean * a, same multiply-add),
+// so the mask is the forward's own and one tensor fewer is read. beta: the forward's (null: 0).
+// All fields empty: no ReLU.
+struct ReluMask {
+  const real* y = nullptr;
+  bool from_x = false;
+  const real* beta = nullptr;
+};
+
 // The gradients of batch_norm_forward given dy[N, C, S], the input x and the mean[C] / inv_std[C]
-// the forward used. relu_y: the forward's output when it had a fused ReLU (dy counts only where
-// relu_y > 0), else null. With g the masked dy, x̂ = (x - mean) * inv_std and M = N * S:
+// the forward used, with dy masked by the forward's ReLU as relu says. With g the masked dy,
+// x̂ = (x - mean) * inv_std and M = N * S:
 //   dresidual = g
 //   dbeta  += Σ g                   dgamma += Σ g * x̂
 //   batch_stats true  (the statistics depend on x):
@@ -44,7 +56,7 @@ struct BatchNormGrads {
 //   batch_stats false (the statistics are constants):
 //     dx = gamma * inv_std * g
 void batch_norm_backward(const real* x, const real* dy, int64_t N, int64_t C, int64_t S, const real* mean,
-                         const real* inv_std, const real* gamma, bool batch_stats, const real* relu_y,
+                         const real* inv_std, const real* gamma, bool batch_stats, const ReluMask& relu,
                          const BatchNormGrads& out);
 
 // The naive loops (norm_reference.cpp): one element at a time, double accumulators, one thread.
@@ -54,6 +66,6 @@ void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S
                                   real* mean, real* var, real* inv_std, real* y);
 void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int64_t C, int64_t S,
                                    const real* mean, const real* inv_std, const real* gamma, bool batch_stats,
-                                   const real* relu_y, const BatchNormGrads& out);
+                                   const ReluMask& relu, const BatchNormGrads& out);
 
 }  // namespace st

@@ -51,7 +51,7 @@ void batch_norm_forward_reference(const real* x, int64_t N, int64_t C, int64_t S
 
 void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int64_t C, int64_t S,
                                    const real* mean, const real* inv_std, const real* gamma, bool batch_stats,
-                                   const real* relu_y, const BatchNormGrads& out) {
+                                   const ReluMask& relu, const BatchNormGrads& out) {
   const int64_t M = N * S;
   // Written outright = zeroed, then added to.
   real* dx = out.dx;
@@ -62,15 +62,21 @@ void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int
   for (int64_t i = 0; dresidual && !out.dresidual_add && i < M * C; ++i) dresidual[i] = 0;
   for (int64_t c = 0; c < C; ++c) {
     const real mu = mean[c], is = inv_std[c];
+    const double gc = gamma ? gamma[c] : 1.0, bc = relu.beta ? relu.beta[c] : 0.0;
+    // Whether the forward's ReLU let element `at` of the tensor through.
+    const auto passes = [&](int64_t at) {
+      if (relu.y) return relu.y[at] > 0;
+      if (relu.from_x) return gc * is * (static_cast<double>(x[at]) - mu) + bc > 0;
+      return true;
+    };
     // Σ dy and Σ dy * x̂ over the channel: needed by dbeta, dgamma and the training-mode dx.
     double sum_dy = 0, sum_dy_xhat = 0;
     const bool need_sums = dgamma || dbeta || (dx && batch_stats);
     for (int64_t n = 0; need_sums && n < N; ++n) {
       const real* xc = x + (n * C + c) * S;
       const real* dyc = dy + (n * C + c) * S;
-      const real* yc = relu_y ? relu_y + (n * C + c) * S : nullptr;
       for (int64_t i = 0; i < S; ++i) {
-        const real d = yc && yc[i] <= 0 ? real(0) : dyc[i];
+        const real d = passes((n * C + c) * S + i) ? dyc[i] : real(0);
         sum_dy += d;
         sum_dy_xhat += static_cast<double>(d) * ((xc[i] - mu) * is);
       }
@@ -79,9 +85,8 @@ void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int
     if (dgamma) dgamma[c] += static_cast<real>(sum_dy_xhat);
     for (int64_t n = 0; dresidual && n < N; ++n) {
       const real* dyc = dy + (n * C + c) * S;
-      const real* yc = relu_y ? relu_y + (n * C + c) * S : nullptr;
       real* drc = dresidual + (n * C + c) * S;
-      for (int64_t i = 0; i < S; ++i) drc[i] += yc && yc[i] <= 0 ? real(0) : dyc[i];
+      for (int64_t i = 0; i < S; ++i) drc[i] += passes((n * C + c) * S + i) ? dyc[i] : real(0);
     }
     if (!dx) continue;
     const real scale = (gamma ? gamma[c] : real(1)) * is;
@@ -93,19 +98,17 @@ void batch_norm_backward_reference(const real* x, const real* dy, int64_t N, int
       for (int64_t n = 0; n < N; ++n) {
         const real* xc = x + (n * C + c) * S;
         const real* dyc = dy + (n * C + c) * S;
-        const real* yc = relu_y ? relu_y + (n * C + c) * S : nullptr;
         real* dxc = dx + (n * C + c) * S;
         for (int64_t i = 0; i < S; ++i) {
-          const real d = yc && yc[i] <= 0 ? real(0) : dyc[i];
+          const real d = passes((n * C + c) * S + i) ? dyc[i] : real(0);
           dxc[i] += scale * (d - m_dy - (xc[i] - mu) * is * m_dy_xhat);
         }
       }
     } else {
       for (int64_t n = 0; n < N; ++n) {
         const real* dyc = dy + (n * C + c) * S;
-        const real* yc = relu_y ? relu_y + (n * C + c) * S : nullptr;
         real* dxc = dx + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) dxc[i] += yc && yc[i] <= 0 ? real(0) : scale * dyc[i];
+        for (int64_t i = 0; i < S; ++i) dxc[i] += passes((n * C + c) * S + i) ? scale * dyc[i] : real(0);
       }
     }
   }

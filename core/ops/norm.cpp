@@ -70,20 +70,26 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& residual, const Tensor& we
   }
 
   if (!needs_graph({&x, &weight, &bias, &residual})) return out;
-  // Saved: mean[C] and inv_std[C]; x and γ are read through the captured input handles (no copy:
-  // x̂ is recomputed per element in the backward instead of being stored); with the fused ReLU,
-  // the output (its mask). The residual itself is not needed.
-  const Tensor relu_y = opt.relu ? out.detach() : Tensor();
+  // Saved: mean[C] and inv_std[C]; x, γ and β are read through the captured input handles (no
+  // copy: x̂ is recomputed per element in the backward instead of being stored). The fused ReLU's
+  // mask is recomputed from x and β where no residual was added (one tensor fewer to read than
+  // the output, which the backward then does not hold), else read from the output.
+  const Tensor relu_y = opt.relu && residual.defined() ? out.detach() : Tensor();
+  const bool relu_from_x = opt.relu && !residual.defined();
   record_node(name, {x, weight, bias, residual}, {out},
-              [x, weight, bias, residual, mean, inv_std, relu_y, N, C, S, training](const std::vector<Tensor>& g) {
+              [x, weight, bias, residual, mean, inv_std, relu_y, relu_from_x, N, C, S,
+               training](const std::vector<Tensor>& g) {
                 BatchNormGrads out;
                 if (x.requires_grad()) out.dx = grad_buffer_for_write(x, &out.dx_add).data();
                 if (weight.requires_grad()) out.dgamma = grad_buffer(weight).data();
                 if (bias.requires_grad()) out.dbeta = grad_buffer(bias).data();
                 if (residual.requires_grad()) out.dresidual = grad_buffer_for_write(residual, &out.dresidual_add).data();
+                ReluMask relu;
+                relu.y = relu_y.defined() ? relu_y.data() : nullptr;
+                relu.from_x = relu_from_x;
+                relu.beta = relu_from_x && bias.defined() ? bias.data() : nullptr;
                 batch_norm_backward(x.data(), g[0].data(), N, C, S, mean.data(), inv_std.data(),
-                                    weight.defined() ? weight.data() : nullptr, training,
-                                    relu_y.defined() ? relu_y.data() : nullptr, out);
+                                    weight.defined() ? weight.data() : nullptr, training, relu, out);
               });
   return out;
 }
