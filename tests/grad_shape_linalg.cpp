@@ -35,6 +35,13 @@ TEST_CASE("gradcheck shape ops", "[grad][shape]") {
     INFO("stride " << stride);
     check_gradients([stride](const std::vector<Tensor>& v) { return subsample_pad_channels(v[0], stride, 2, 1); },
                     {odd});
+    // Two consumers: the first backward writes x's gradient (zeroing what it does not sample),
+    // the second adds to it.
+    check_gradients(
+        [stride](const std::vector<Tensor>& v) {
+          return add(subsample_pad_channels(v[0], stride, 2, 1), mul_scalar(subsample_pad_channels(v[0], stride, 2, 1), 3));
+        },
+        {odd});
   }
 }
 

@@ -236,8 +236,10 @@ Tensor subsample_pad_channels(const Tensor& x, int64_t stride, int64_t before, i
   Tensor out = Tensor::empty({N, Co, Ho, Wo});
   const int64_t plane = Ho * Wo;
   // One output plane per iteration: forward, a zero plane or the strided samples of an input
-  // plane; backward, the plane's gradient added onto the sampled positions of dx.
-  const auto planes = [=](const real* src, real* dst, bool forward) {
+  // plane; backward, the plane's gradient added onto the sampled positions of dx, or, when dx
+  // has no gradient yet (write), put there with the rest of the plane zeroed just before (while
+  // it is in cache, instead of a pass zeroing all of dx first).
+  const auto planes = [=](const real* src, real* dst, bool forward, bool write = false) {
     parallel_for(N * Co, std::max<int64_t>(1, 32768 / std::max<int64_t>(plane, 1)), [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) {
         const int64_t n = p / Co, c = p % Co - before;
@@ -253,6 +255,7 @@ Tensor subsample_pad_channels(const Tensor& x, int64_t stride, int64_t before, i
         } else {
           const real* gp = src + p * plane;
           real* dxp = dst + (n * C + c) * H * W;
+          if (write) std::fill(dxp, dxp + H * W, real(0));
           for (int64_t i = 0; i < Ho; ++i)
             for (int64_t j = 0; j < Wo; ++j) dxp[i * stride * W + j * stride] += gp[i * Wo + j];
         }
@@ -262,7 +265,11 @@ Tensor subsample_pad_channels(const Tensor& x, int64_t stride, int64_t before, i
   planes(x.data(), out.data(), true);
   if (!needs_graph({&x})) return out;
   record_node("subsample_pad_channels", {x}, {out},
-              [x, planes](const std::vector<Tensor>& g) { planes(g[0].data(), grad_buffer(x).data(), false); });
+              [x, planes](const std::vector<Tensor>& g) {
+                bool add;
+                real* dx = grad_buffer_for_write(x, &add).data();
+                planes(g[0].data(), dx, false, !add);
+              });
   return out;
 }
 
