@@ -63,14 +63,16 @@ inline real masked(const real* dy, const real* x, const real* y, const Affine& f
   return dy[i];
 }
 
-// Σ g and Σ g * (x - mu) over a block, g = dy masked as MASK says.
-template <int MASK>
+// Σ g and Σ g * (x - mu) over a block, g = dy masked as MASK says; g also stored in g_out when
+// STORE.
+template <int MASK, bool STORE = false>
 inline void block_grad_sums(const real* x, const real* dy, const real* y, const Affine& f, int64_t n, real mu,
-                            double& sum_g, double& sum_g_xc) {
+                            double& sum_g, double& sum_g_xc, real* g_out = nullptr) {
   real a = 0, b = 0;
 #pragma omp simd reduction(+ : a, b)
   for (int64_t i = 0; i < n; ++i) {
     const real g = masked<MASK>(dy, x, y, f, i);
+    if (STORE) g_out[i] = g;
     a += g;
     b += g * (x[i] - mu);
   }
@@ -111,24 +113,36 @@ void backward_channel(const real* x, const real* dy, const real* y, const Affine
                       int64_t c, real mu, real is, real gamma, bool batch_stats, const BatchNormGrads& out) {
   const int64_t M = N * S;
   const bool Y = MASK == kFromY;
+  const bool sums = out.dgamma || out.dbeta || (out.dx && batch_stats);
+  // When dresidual is written outright (it is g) and the sums pass runs, that pass writes it and
+  // the dx pass reads g back from it in place of dy and the mask's tensor: one tensor fewer read
+  // (a residual block's join, where the mask comes from y). Same values: g is stored as is.
+  const bool g_in_dr = sums && out.dresidual && !out.dresidual_add;
   double sum_g = 0, sum_g_xc = 0;
-  if (out.dgamma || out.dbeta || (out.dx && batch_stats))
+  if (g_in_dr)
+    for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
+      block_grad_sums<MASK, true>(x + o, dy + o, Y ? y + o : nullptr, f, n, mu, sum_g, sum_g_xc, out.dresidual + o);
+    });
+  else if (sums)
     for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
       block_grad_sums<MASK>(x + o, dy + o, Y ? y + o : nullptr, f, n, mu, sum_g, sum_g_xc);
     });
   const double sum_g_xhat = sum_g_xc * is;
   if (out.dbeta) out.dbeta[c] += static_cast<real>(sum_g);
   if (out.dgamma) out.dgamma[c] += static_cast<real>(sum_g_xhat);
-  const GradBlock block = kGradBlocks<MASK>[out_mode(out.dx, out.dx_add)][out_mode(out.dresidual, out.dresidual_add)];
+  const GradBlock block = g_in_dr ? kGradBlocks<kNoMask>[out_mode(out.dx, out.dx_add)][kNone]
+                                  : kGradBlocks<MASK>[out_mode(out.dx, out.dx_add)][out_mode(out.dresidual, out.dresidual_add)];
   if (!block) return;
+  const real* g_src = g_in_dr ? out.dresidual : dy;
+  const bool read_y = Y && !g_in_dr;
   const real scale = gamma * is;
   // dx = scale * (g - mean(g) - x̂ * mean(g * x̂)): the last two terms are the paths through the
   // batch mean and the batch variance (absent in evaluation mode).
   const real m_g = batch_stats ? static_cast<real>(sum_g / static_cast<double>(M)) : real(0);
   const real k = batch_stats ? static_cast<real>(sum_g_xhat / static_cast<double>(M)) * is : real(0);
   for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
-    block(x + o, dy + o, Y ? y + o : nullptr, f, n, mu, scale, m_g, k, out.dx ? out.dx + o : nullptr,
-          out.dresidual ? out.dresidual + o : nullptr);
+    block(x + o, g_src + o, read_y ? y + o : nullptr, f, n, mu, scale, m_g, k, out.dx ? out.dx + o : nullptr,
+          !g_in_dr && out.dresidual ? out.dresidual + o : nullptr);
   });
 }
 
