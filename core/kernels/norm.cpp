@@ -119,13 +119,13 @@ void backward_channel(const real* x, const real* dy, const real* y, const Affine
   // (a residual block's join, where the mask comes from y). Same values: g is stored as is.
   const bool g_in_dr = sums && out.dresidual && !out.dresidual_add;
   double sum_g = 0, sum_g_xc = 0;
-  if (g_in_dr)
+  if (sums)
     for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
-      block_grad_sums<MASK, true>(x + o, dy + o, Y ? y + o : nullptr, f, n, mu, sum_g, sum_g_xc, out.dresidual + o);
-    });
-  else if (sums)
-    for_each_block(N, C, S, c, [&](int64_t o, int64_t n) {
-      block_grad_sums<MASK>(x + o, dy + o, Y ? y + o : nullptr, f, n, mu, sum_g, sum_g_xc);
+      const real* yb = Y ? y + o : nullptr;
+      if (g_in_dr)
+        block_grad_sums<MASK, true>(x + o, dy + o, yb, f, n, mu, sum_g, sum_g_xc, out.dresidual + o);
+      else
+        block_grad_sums<MASK>(x + o, dy + o, yb, f, n, mu, sum_g, sum_g_xc);
     });
   const double sum_g_xhat = sum_g_xc * is;
   if (out.dbeta) out.dbeta[c] += static_cast<real>(sum_g);
