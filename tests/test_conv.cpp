@@ -117,6 +117,9 @@ const std::vector<ConvCase> kConvCases = {
     {2, 16, 8, 8, 16, 1, 1, 1, 1, 0, 0, 2, false},  // ... groups 2, P = 64, Co 8 per group
     {2, 16, 16, 16, 12, 1, 1, 1, 1, 0, 0, 1, true}, // ... P = 256 (weight gradient by dots),
                                                     // partial block
+    {1, 4, 130, 130, 40, 3, 3, 1, 1, 0, 0, 1, true},// weight gradient with dy transposed a block of
+                                                    // positions at a time (P × 48 channels: 3 MiB),
+                                                    // the image split by positions, partial block
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {
@@ -209,6 +212,21 @@ TEST_CASE("conv2d forward kernel with S built by chunks of channels: bias, ReLU,
   for (real& v : y_ref) v = std::max(v, real(0));
   Tensor y = Tensor::full({c.n, c.c_out, g.out_h, g.out_w}, std::numeric_limits<real>::quiet_NaN());
   conv2d_forward(g, x.data(), w.data(), b.data(), y.data(), /*relu=*/true);
+  check_close(y, y_ref);
+}
+
+TEST_CASE("conv2d forward with packed panels in blocks of rows: bias, residual and ReLU applied once", "[conv]") {
+  // K = 1080: blocks of 192 rows of col and a partial one of 120; 36 output channels (a partial
+  // block of them) over P = 90 positions (two packed panels and a partial one).
+  const ConvCase c{2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true};
+  const Conv2dGeometry g = geometry_of(c);
+  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 920), w = random({c.c_out, c.c_in, c.kh, c.kw}, 921);
+  const Tensor b = random({c.c_out}, 922), residual = random({c.n, c.c_out, g.out_h, g.out_w}, 923);
+  std::vector<real> y_ref(residual.numel());
+  conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
+  for (int64_t i = 0; i < residual.numel(); ++i) y_ref[i] = std::max(y_ref[i] + residual.data()[i], real(0));
+  Tensor y = Tensor::full(residual.shape(), std::numeric_limits<real>::quiet_NaN());
+  conv2d_forward(g, x.data(), w.data(), b.data(), y.data(), /*relu=*/true, residual.data());
   check_close(y, y_ref);
 }
 

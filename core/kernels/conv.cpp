@@ -245,8 +245,15 @@ inline void tile_to_output(int64_t depth, const real* a, const real* b, const in
 }
 
 // Patches at least this deep are copied panel by panel before the blocks read them (see
-// conv2d_forward_impl).
+// conv2d_forward_impl), kPackedPanelBlock rows of col at a time: every block of output channels
+// then runs over those rows (accumulating into its tile of y) while the copy, 24 KiB, is in L1,
+// rather than over all K rows of a copy in L2. Measured alternating with whole-K tiles in one
+// process, 2 threads (ratio of times, median of 7-15 pairs), blocks of 256 rows: ResNet-18's
+// 256-channel 14×14 conv 0.92 forward / 0.94 input gradient, its 128-channel 28×28 conv 0.94,
+// VGG-7's 256→512 at 8×8 0.95 and its 512→512 level; 192 rows against 256: 0.95-0.98, level; 384
+// rows against whole-K tiles: level.
 constexpr int64_t kPackedPanelDepth = 1024;
+constexpr int64_t kPackedPanelBlock = 192;
 
 // Input channels per build of S in the forward conv: all of them, or, when one image's S is
 // larger than kChunkedSBytes (a quarter of this machine's 2 MiB L2) and the patch is deep but not
@@ -320,8 +327,10 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
 }
 
 // y (= or +=) conv2d(x, w) + b (+ residual), then max(·, 0) when relu. Per image: S = shifted_image(x_n);
-// then for each panel of kPanel output positions, group and kMR-row block of the packed weights,
-// one register tile reads its K rows of B straight out of S (y_g[:, panel] = w_g · col_g[:, panel]).
+// then for each group, block of rows of col (all K of them, or kPackedPanelBlock when the panels
+// are packed), panel of kPanel output positions and kMR-row block of the packed weights, one
+// register tile reads its rows of B straight out of S (y_g[:, panel] (+)= w_g · col_g[:, panel]
+// over those rows; the bias goes in with the first block of rows, the ReLU with the last).
 void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
                          bool accumulate, bool relu = false, const real* residual = nullptr) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
@@ -350,6 +359,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   // 512 channels 7×7 and 0.92-1.28x on VGG-7's 256-channel ones; 0.79-0.92x for K <= 576, where
   // the copy is not paid back.
   const bool pack_panels = blocks >= 4 && K >= kPackedPanelDepth;
+  const int64_t kc = pack_panels ? kPackedPanelBlock : K;
   // Work items: (image, part), a part being a contiguous range of the image's panels.
   const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
   const bool in_place = reads_image_in_place(g);
@@ -362,7 +372,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
     real* S = in_place ? nullptr : by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
-    real* packed = pack_panels ? scratch(2, K * kPanel) : nullptr;
+    real* packed = pack_panels ? scratch(2, kc * kPanel) : nullptr;
     const auto build = [&](const PatchGeometry& pg, const real* xn, real* s) {
       if (in_place) return;
       if (by_rows)
@@ -375,28 +385,32 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
     for_each_image_part(patch, x, x_image, panels, splits, begin, end, S, [&](int64_t n, int64_t pi0, int64_t pi1) {
       if (residual) copy_residual_part(residual, y, n, g.out_channels, P, pi0 * kPanel, std::min(P, pi1 * kPanel));
       const real* Sn = in_place ? x + n * x_image : S;
-      for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
-        const int64_t np = std::min(kPanel, P - p0);
-        for (int64_t gi = 0; gi < G; ++gi) {
-          // With many blocks to share it, the panel's K rows of col are first copied side by side
-          // (each kPanel long), so that every block reads them sequentially.
-          const bool packed_panel = packed && np == kPanel;
-          if (packed_panel)
-            for (int64_t k = 0; k < K; ++k) std::copy_n(Sn + off[gi * K + k] + base(p0), kPanel, packed + k * kPanel);
-          for (int64_t bi = 0; bi < blocks; ++bi) {
-            const real* a = wp.data() + (gi * blocks + bi) * K * kMR;
-            const real* bias = b ? bp.data() + gi * Co_pad + bi * kMR : nullptr;
-            const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
-            real* out = y + n * y_image + (gi * Co + bi * kMR) * P + p0;
-            if (rows == kMR && packed_panel) {
-              tile<kMR, kNV, false, false>(K, a, nullptr, packed, nullptr, kPanel, out, P, load_c, bias, nullptr,
-                                           relu);
-              continue;
+      for (int64_t gi = 0; gi < G; ++gi)
+        for (int64_t k0 = 0; k0 < K; k0 += kc) {
+          const int64_t kd = std::min(kc, K - k0);
+          const bool first = k0 == 0, last = k0 + kd == K;
+          for (int64_t p0 = pi0 * kPanel; p0 < std::min(P, pi1 * kPanel); p0 += kPanel) {
+            const int64_t np = std::min(kPanel, P - p0);
+            // With many blocks to share it, the panel's rows k0 .. k0+kd-1 of col are first copied
+            // side by side (each kPanel long), so that every block reads them sequentially.
+            const bool packed_panel = packed && np == kPanel;
+            if (packed_panel)
+              for (int64_t k = k0; k < k0 + kd; ++k)
+                std::copy_n(Sn + off[gi * K + k] + base(p0), kPanel, packed + (k - k0) * kPanel);
+            for (int64_t bi = 0; bi < blocks; ++bi) {
+              const real* a = wp.data() + ((gi * blocks + bi) * K + k0) * kMR;
+              const real* bias = b && first ? bp.data() + gi * Co_pad + bi * kMR : nullptr;
+              const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
+              const bool add = load_c || !first, r = relu && last;
+              real* out = y + n * y_image + (gi * Co + bi * kMR) * P + p0;
+              if (rows == kMR && packed_panel) {
+                tile<kMR, kNV, false, false>(kd, a, nullptr, packed, nullptr, kPanel, out, P, add, bias, nullptr, r);
+                continue;
+              }
+              tile_to_output(kd, a, Sn + base(p0), off.data() + gi * K + k0, out, P, rows, np, add, bias, r, tmp);
             }
-            tile_to_output(K, a, Sn + base(p0), off.data() + gi * K, out, P, rows, np, load_c, bias, relu, tmp);
           }
         }
-      }
     }, build);
   });
 }
@@ -951,6 +965,26 @@ void conv2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* 
   backward_input(g, dy, w, dx, add);
 }
 
+namespace {
+
+// The broadcast-tile weight gradient below transposes dy and reads it as its B operand once per
+// kMR rows of col: a block of positions at a time when the whole of one image's transposed dy
+// would not stay in L2 (more than half of this machine's 2 MiB), so that each block is read
+// from L1/L2 while it is still there; otherwise all of it at once. Measured alternating the two in
+// one process, 2 threads (ratio of times, median of 7-9 pairs): ResNet-18's 7×7 stem (P = 12544,
+// 64 channels: 3.2 MiB) 0.49-0.57 with blocks of 16-256 KiB; its 64-channel 56×56 conv (800
+// KiB) 0.99-1.05 and its 64→128 stride-2 conv 1.00-1.07, hence the threshold.
+constexpr int64_t kWholeDytBytes = int64_t(1) << 20;
+constexpr int64_t kDytBlockBytes = int64_t(64) << 10;
+// Positions per block, for transposed rows of `row` values (G * Co_pad).
+int64_t weight_gradient_depth_block(int64_t P, int64_t row) {
+  const int64_t row_bytes = row * int64_t(sizeof(real));
+  if (P * row_bytes <= kWholeDytBytes) return P;
+  return std::max<int64_t>(16, kDytBlockBytes / row_bytes / 16 * 16);
+}
+
+}  // namespace
+
 void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
   if (batched_gemm_preferred(g)) return conv2d_backward_weight_gemm(g, x, dy, dw);
   // Long rows with few output channels or a short patch go to the dot-product kernel, the rest
@@ -962,44 +996,48 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
     backward_weight_by_dots(g, x, dy, dw);
     return;
   }
-  // Per image: S = shifted_image(x_n) and dyt [G][P][Co_pad], dy_n transposed (zero past Co);
-  // then acc_g [K_pad, Co_pad] += col_g · dyt_g, a GEMM of depth P whose register tiles run along
-  // K (broadcasts from kMR rows of col, each a run of S) and Co (packets of dyt). acc is the
-  // thread's own [G][K_pad][Co_pad] accumulator, added into dw transposed back to [Co, K].
+  // Per image: S = shifted_image(x_n); then, for each block of positions (all P, or fewer: see
+  // weight_gradient_depth_block), dyt [G][block][Co_pad], that block of dy_n transposed (zero past
+  // Co), and acc_g [K_pad, Co_pad] += col_g · dyt_g, a GEMM of depth `block` whose register tiles
+  // run along K (broadcasts from kMR rows of col, each a run of S) and Co (packets of dyt). acc is
+  // the thread's own [G][K_pad][Co_pad] accumulator, added into dw transposed back to [Co, K].
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
   const int64_t K_pad = round_up(K, kMR), Co_pad = round_up(Co, kPacket), vecs = Co_pad / kPacket;
   const int64_t y_image = g.out_channels * P, acc_size = G * K_pad * Co_pad;
   const std::vector<int64_t> off = shifted_offsets(g);
+  const int64_t dblock = weight_gradient_depth_block(P, G * Co_pad);
   const auto item = [&](real* acc, const real* S, const real* zero_row, int64_t n, int64_t p_begin, int64_t p_end) {
-    const int64_t depth = p_end - p_begin;
-    real* dyt = scratch(1, G * P * Co_pad);
+    real* dyt = scratch(1, G * dblock * Co_pad);
     const real* dyn = dy + n * y_image;
-    // dyt rows p_begin .. p_end-1. The transpose goes 16 positions at a time, so that the rows
-    // of dyt it writes stay in L1.
-    for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t q0 = p_begin; q0 < p_end; q0 += 16) {
-        const int64_t q1 = std::min(p_end, q0 + 16);
-        real* d = dyt + gi * P * Co_pad;
-        for (int64_t co = 0; co < Co; ++co) {
-          const real* src = dyn + (gi * Co + co) * P;
-          for (int64_t q = q0; q < q1; ++q) d[q * Co_pad + co] = src[q];
+    for (int64_t d0 = p_begin; d0 < p_end; d0 += dblock) {
+      const int64_t depth = std::min(dblock, p_end - d0);
+      // dyt [G][depth][Co_pad] = positions d0 .. d0+depth-1 of dy_n, transposed. The transpose
+      // goes 16 positions at a time, so that the rows of dyt it writes stay in L1.
+      for (int64_t gi = 0; gi < G; ++gi)
+        for (int64_t q0 = 0; q0 < depth; q0 += 16) {
+          const int64_t q1 = std::min(depth, q0 + 16);
+          real* d = dyt + gi * dblock * Co_pad;
+          for (int64_t co = 0; co < Co; ++co) {
+            const real* src = dyn + (gi * Co + co) * P + d0;
+            for (int64_t q = q0; q < q1; ++q) d[q * Co_pad + co] = src[q];
+          }
+          for (int64_t q = q0; q < q1; ++q) std::fill(d + q * Co_pad + Co, d + (q + 1) * Co_pad, real(0));
         }
-        for (int64_t q = q0; q < q1; ++q) std::fill(d + q * Co_pad + Co, d + (q + 1) * Co_pad, real(0));
-      }
-    for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t k0 = 0; k0 < K_pad; k0 += kMR) {
-        const real* arow[kMR];
-        for (int r = 0; r < kMR; ++r) arow[r] = (k0 + r < K ? S + off[gi * K + k0 + r] : zero_row) + p_begin;
-        const real* bt = dyt + (gi * P + p_begin) * Co_pad;
-        real* c = acc + (gi * K_pad + k0) * Co_pad;
-        int64_t v = 0;
-        for (; v + 2 <= vecs; v += 2)
-          tile<kMR, 2, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
-                                    Co_pad, true, nullptr);
-        if (v < vecs)
-          tile<kMR, 1, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
-                                    Co_pad, true, nullptr);
-      }
+      for (int64_t gi = 0; gi < G; ++gi)
+        for (int64_t k0 = 0; k0 < K_pad; k0 += kMR) {
+          const real* arow[kMR];
+          for (int r = 0; r < kMR; ++r) arow[r] = (k0 + r < K ? S + off[gi * K + k0 + r] : zero_row) + d0;
+          const real* bt = dyt + gi * dblock * Co_pad;
+          real* c = acc + (gi * K_pad + k0) * Co_pad;
+          int64_t v = 0;
+          for (; v + 2 <= vecs; v += 2)
+            tile<kMR, 2, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
+                                      Co_pad, true, nullptr);
+          if (v < vecs)
+            tile<kMR, 1, true, false>(depth, nullptr, arow, bt + v * kPacket, nullptr, Co_pad, c + v * kPacket,
+                                      Co_pad, true, nullptr);
+        }
+    }
   };
   weight_gradient_items(g, x, acc_size, item, [&](const real* acc) {
     for (int64_t gi = 0; gi < G; ++gi)
