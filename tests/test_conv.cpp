@@ -88,7 +88,10 @@ const std::vector<ConvCase> kConvCases = {
     {3, 128, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, true},   // P = 49, K = 1152, stride 1: register tiles
     {2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true}, // K = 1080, 5 blocks: panels packed, but not the
                                                     // partial panel or the partial block
-    {2, 120, 13, 13, 6, 3, 3, 2, 2, 1, 1, 1, false},// ... stride 2: one GEMM per chunk of images
+    {2, 120, 13, 13, 6, 3, 3, 2, 2, 1, 1, 1, false},// ... stride 2, P = 49: one GEMM per chunk of images
+    {2, 128, 16, 17, 36, 3, 3, 2, 2, 1, 1, 1, true},// ... stride 2, P = 72 (2 panels, 8 positions):
+                                                    // the register tiles, panels packed in blocks
+                                                    // of rows, input gradient by phases
     {2, 37, 40, 40, 12, 3, 3, 1, 1, 1, 1, 1, true}, // S of 746 KiB: forward by chunks of 16, 16 and 5
                                                     // channels, partial block
     {2, 12, 40, 40, 37, 3, 3, 1, 1, 1, 1, 1, false},// ... the input gradient (a forward conv of dy) by

@@ -76,25 +76,29 @@ inline void tile(int64_t depth, const real* a, const real* const* arow, const re
 }
 
 // Deep patches with small planes (K >= 1024, P < 256) go to one GEMM over a chunk of images
-// (conv_gemm.h) where the register tiles lose: strided convs, and stride-1 convs whose last panel
-// leaves more than 1/8 of the panels' lanes empty. Measured with st_bench_conv at 2 threads, ms of
-// forward / input gradient / weight gradient, GEMM against tiles:
-// - ResNet-18 (batch 16), 128→256 stride 2 at 28×28 (P = 196, K = 1152): 9.4 / 11-13 / 9-12
-//   against 13-14 / 15-16 / 9-11; 256→512 stride 2 (P = 49): level.
+// (conv_gemm.h) where the register tiles lose: where the plane's last panel leaves more than 1/8
+// of the lanes the tiles run empty (a last panel of at most kPacket positions runs one packet
+// wide). Measured with st_bench_conv or alternating in one process, 2 threads, ms of forward /
+// input gradient / weight gradient, GEMM against tiles:
 // - 512→512 stride 1 at 7×7 (P = 49: 17 of the second panel's 32 lanes used): 16 / 15 / 15 against
 //   28-37 / 35-40 / 42-44; forward + backward 70-94 against 121-140 in three alternating runs on a
-//   slower host. 256→256 at 14×14 (P = 196, 1/8 empty): level.
+//   slower host. Again with the tiles' rows of col in blocks (kPackedPanelBlock): the tiles 1.14 /
+//   2.0 / 2.2 times the GEMM's time. 256→512 stride 2 (P = 49): the tiles 1.17 / 1.48 / 1.95.
+// - ResNet-18's 128→256 stride 2 at 28×28 (P = 196 in 6 panels and 4 positions, 12 of 208 lanes
+//   empty; K = 1152): before the blocks of rows, the GEMM 9.4 / 11-13 / 9-12 against 13-14 /
+//   15-16 / 9-11; with them the tiles 0.82-0.84 / 0.95-0.97 / 0.85-0.89 times the GEMM's time.
 // - The tiles win where P fills its panels: VGG-7's 256→512 and 512→512 at 8×8 (P = 64, batch 128),
 //   forward 99 against 131 and 183 against 244-264; and on ResNet-20's shapes (K <= 576).
-// - They also win on planes of at most half a panel (P <= 16), where the batched im2col copies one
+// - They also win on planes of at most one packet (P <= 16), where the batched im2col copies one
 //   short run per image and row of col (3 of its 5.3 ms forward): the p = 2 Strassen ResNet-20's
 //   W_b in stage 3 (64 channels 8×8 → 4×4, kernel 4, stride 2, K = 1024, batch 128), forward /
 //   input gradient / weight gradient 4.2-4.5 / 4.3-5.5 / 3.2-3.6 ms against 4.8-5.5 / 5.0-5.2 /
 //   4.8-5.6 in alternating runs of both.
 bool batched_gemm_preferred(const Conv2dGeometry& g) {
-  if (g.groups != 1 || g.patch_size() < 1024 || g.out_plane() >= 256) return false;
-  if (g.stride_h != 1 || g.stride_w != 1) return g.out_plane() > kPanel / 2;
-  const int64_t P = g.out_plane(), lanes = round_up(P, kPanel);
+  const int64_t P = g.out_plane();
+  if (g.groups != 1 || g.patch_size() < 1024 || P >= 256 || P <= kPacket) return false;
+  const int64_t rest = P % kPanel;
+  const int64_t lanes = P - rest + (rest == 0 ? 0 : rest <= kPacket ? kPacket : kPanel);
   return 8 * (lanes - P) > lanes;
 }
 
