@@ -283,6 +283,32 @@ int64_t forward_channel_chunk(const Conv2dGeometry& g, int64_t s_size) {
   return std::max<int64_t>(1, kChunkRows / (g.kernel_h * g.kernel_w));
 }
 
+// The forward tiles' weights for conv g, wp [G][blocks][K][kMR] (blocks = ceil(Co / kMR)):
+// wp[gi][bi][k][r] = weight(gi, bi*kMR + r, k), the weight of output channel bi*kMR + r of group
+// gi at row k of col, zero for rows past Co, so that a tile's broadcasts for one k are adjacent.
+// Written in order (kMR rows of the weight read side by side), over the threads when large, into
+// the calling thread's scratch (kept between calls: no allocation and no page faults per call);
+// the pointer stays valid until the next packing on this thread.
+template <class Weight>
+const real* pack_tile_weights(const Conv2dGeometry& g, Weight&& weight) {
+  const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), blocks = round_up(Co, kMR) / kMR;
+  real* wp = thread_scratch(kPackedWeightsSlot, G * blocks * K * kMR);
+#pragma omp parallel for schedule(static) if (G * blocks * K * kMR > 65536 && !omp_in_parallel())
+  for (int64_t item = 0; item < G * blocks; ++item) {
+    const int64_t gi = item / blocks, bi = item % blocks, rows = std::min<int64_t>(kMR, Co - bi * kMR);
+    real* d = wp + item * K * kMR;
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t r = 0; r < kMR; ++r) d[k * kMR + r] = r < rows ? weight(gi, bi * kMR + r, k) : real(0);
+  }
+  return wp;
+}
+
+// pack_tile_weights of conv g's own weight w [G*Co][K].
+const real* pack_tile_weights(const Conv2dGeometry& g, const real* w) {
+  const int64_t Co = g.group_out(), K = g.patch_size();
+  return pack_tile_weights(g, [&](int64_t gi, int64_t o, int64_t k) { return w[(gi * Co + o) * K + k]; });
+}
+
 // conv2d_forward_impl for one group (G = 1) with S built `chunk` input channels at a time (see
 // forward_channel_chunk): per image and chunk of channels, S_c = shifted_image of those channels;
 // then for each panel and block, y[block, panel] (+)= w[block, rows of the chunk] · col_c[:, panel].
@@ -330,12 +356,13 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
   });
 }
 
-// y (= or +=) conv2d(x, w) + b (+ residual), then max(·, 0) when relu. Per image: S = shifted_image(x_n);
+// y (= or +=) conv2d(x, w) + b (+ residual), then max(·, 0) when relu, with wp the weights as
+// pack_tile_weights lays them out. Per image: S = shifted_image(x_n);
 // then for each group, block of rows of col (all K of them, or kPackedPanelBlock when the panels
 // are packed), panel of kPanel output positions and kMR-row block of the packed weights, one
 // register tile reads its rows of B straight out of S (y_g[:, panel] (+)= w_g · col_g[:, panel]
 // over those rows; the bias goes in with the first block of rows, the ReLU with the last).
-void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,
+void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp, const real* b, real* y,
                          bool accumulate, bool relu = false, const real* residual = nullptr) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
   const int64_t Co_pad = round_up(Co, kMR), blocks = Co_pad / kMR;
@@ -345,13 +372,8 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   const bool by_rows = rows_are_panels(g);
   const PaddedLayout pl(patch);
   const std::vector<int64_t> off = by_rows ? col_row_offsets<PaddedLayout>(g) : shifted_offsets(g);
-  // wp [G][blocks][K][kMR]: wp[gi][bi][k][r] = w[gi*Co + bi*kMR + r][k], zero for rows past Co,
-  // so a tile's broadcasts for one k are adjacent. bp [G][Co_pad]: the bias, zero-padded.
-  std::vector<real> wp(G * Co_pad * K, real(0)), bp;
-  for (int64_t gi = 0; gi < G; ++gi)
-    for (int64_t co = 0; co < Co; ++co)
-      for (int64_t k = 0; k < K; ++k)
-        wp[((gi * blocks + co / kMR) * K + k) * kMR + co % kMR] = w[(gi * Co + co) * K + k];
+  // bp [G][Co_pad]: the bias, zero-padded.
+  std::vector<real> bp;
   if (b) {
     bp.assign(G * Co_pad, real(0));
     for (int64_t gi = 0; gi < G; ++gi) std::copy(b + gi * Co, b + (gi + 1) * Co, bp.begin() + gi * Co_pad);
@@ -370,7 +392,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
   const int64_t chunk = in_place ? g.in_channels : forward_channel_chunk(g, s_size);
   const bool load_c = accumulate || residual;
   if (chunk < g.in_channels && splits == 1) {
-    forward_by_channel_chunks(g, x, wp.data(), b ? bp.data() : nullptr, y, accumulate, relu, residual, chunk);
+    forward_by_channel_chunks(g, x, wp, b ? bp.data() : nullptr, y, accumulate, relu, residual, chunk);
     return;
   }
   for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
@@ -402,7 +424,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* w, 
               for (int64_t k = k0; k < k0 + kd; ++k)
                 std::copy_n(Sn + off[gi * K + k] + base(p0), kPanel, packed + (k - k0) * kPanel);
             for (int64_t bi = 0; bi < blocks; ++bi) {
-              const real* a = wp.data() + ((gi * blocks + bi) * K + k0) * kMR;
+              const real* a = wp + ((gi * blocks + bi) * K + k0) * kMR;
               const real* bias = b && first ? bp.data() + gi * Co_pad + bi * kMR : nullptr;
               const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
               const bool add = load_c || !first, r = relu && last;
@@ -780,8 +802,8 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
 // elements (rows of a padded block read it; their sums are never used). For each non-empty item
 // it calls
 //   item(acc, S, zero_row, n, p_begin, p_end);
-// then add(acc) runs for every thread's accumulator in thread order, so the result is fixed for
-// a given thread count.
+// then add(accs, used) gets every thread's accumulator (used of them), to be added to the result
+// in thread order, so that the result is fixed for a given thread count.
 template <class Item, class Add>
 void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_size, Item&& item, Add&& add) {
   const int64_t P = g.out_plane(), x_image = g.in_channels * g.in_plane();
@@ -806,7 +828,7 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
       item(acc, in_place ? x + n * x_image : static_cast<const real*>(S), zero_row, n, p_begin, p_end);
     }, build);
   });
-  for (int t = 0; t < used; ++t) add(static_cast<const real*>(accs[t]));
+  add(const_cast<const real* const*>(accs.data()), used);
 }
 
 // dw += conv2d weight gradient as dot products along the positions: dw_g[co][k] = Σ_p dy_g[co][p] ·
@@ -859,8 +881,10 @@ void backward_weight_by_dots(const Conv2dGeometry& g, const real* x, const real*
             }
         }
   };
-  weight_gradient_items(g, x, acc_size, item, [&](const real* acc) {
-    for (int64_t i = 0; i < acc_size; ++i) dw[i] += acc[i];
+  weight_gradient_items(g, x, acc_size, item, [&](const real* const* accs, int used) {
+#pragma omp parallel for schedule(static) if (acc_size * used > 65536 && !omp_in_parallel())
+    for (int64_t i = 0; i < acc_size; ++i)
+      for (int t = 0; t < used; ++t) dw[i] += accs[t][i];
   });
 }
 
@@ -907,7 +931,7 @@ Conv2dGeometry conv_transpose2d_geometry(int64_t batch, int64_t in_channels_t, i
 void conv2d_forward(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu,
                     const real* residual) {
   if (batched_gemm_preferred(g)) return conv2d_forward_gemm(g, x, w, b, y, relu, /*chunk=*/0, residual);
-  conv2d_forward_impl(g, x, w, b, y, /*accumulate=*/false, relu, residual);
+  conv2d_forward_impl(g, x, pack_tile_weights(g, w), b, y, /*accumulate=*/false, relu, residual);
 }
 
 namespace {
@@ -938,14 +962,6 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
   // and padding k-1-p, whose output is exactly in_h × in_w. Running it through the forward kernel
   // writes each dx element once, where im2col's adjoint would add into it kH*kW times.
   const int64_t G = g.groups, Ci = g.group_in(), Co = g.group_out(), kh = g.kernel_h, kw = g.kernel_w;
-  std::vector<real> wf(g.in_channels * Co * kh * kw);
-  for (int64_t gi = 0; gi < G; ++gi)
-    for (int64_t co = 0; co < Co; ++co)
-      for (int64_t ci = 0; ci < Ci; ++ci)
-        for (int64_t i = 0; i < kh; ++i)
-          for (int64_t j = 0; j < kw; ++j)
-            wf[(((gi * Ci + ci) * Co + co) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] =
-                w[(((gi * Co + co) * Ci + ci) * kh + i) * kw + j];
   Conv2dGeometry t;
   t.batch = g.batch;
   t.in_channels = g.out_channels;
@@ -959,7 +975,16 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
   t.groups = G;
   t.out_h = g.in_h;
   t.out_w = g.in_w;
-  conv2d_forward_impl(t, dy, wf.data(), nullptr, dx, accumulate);
+  // wf packed straight from w: row k = (co, i, j) of t's col is w[gi*Co + co][ci] at
+  // (kH-1-i, kW-1-j), found at w + ((gi*Co*Ci + ci) * kH*kW + flip[k]).
+  std::vector<int64_t> flip(Co * kh * kw);
+  for (int64_t co = 0; co < Co; ++co)
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) flip[(co * kh + i) * kw + j] = (co * Ci * kh + (kh - 1 - i)) * kw + (kw - 1 - j);
+  const real* wfp = pack_tile_weights(t, [&](int64_t gi, int64_t ci, int64_t k) {
+    return w[(gi * Co * Ci + ci) * kh * kw + flip[k]];
+  });
+  conv2d_forward_impl(t, dy, wfp, nullptr, dx, accumulate);
 }
 
 }  // namespace
@@ -1043,10 +1068,32 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
         }
     }
   };
-  weight_gradient_items(g, x, acc_size, item, [&](const real* acc) {
-    for (int64_t gi = 0; gi < G; ++gi)
-      for (int64_t co = 0; co < Co; ++co)
-        for (int64_t k = 0; k < K; ++k) dw[(gi * Co + co) * K + k] += acc[(gi * K_pad + k) * Co_pad + co];
+  // dw [G*Co][K] += each acc transposed, 16 output channels × 16 rows of col at a time: the block
+  // is summed over the accumulators (in thread order) as acc stores it, along its rows, then
+  // added to 16 runs of dw.
+  constexpr int64_t kT = 16;
+  const int64_t co_blocks = (Co + kT - 1) / kT;
+  weight_gradient_items(g, x, acc_size, item, [&](const real* const* accs, int used) {
+#pragma omp parallel for schedule(static) if (acc_size * used > 65536 && !omp_in_parallel())
+    for (int64_t item = 0; item < G * co_blocks; ++item) {
+      const int64_t gi = item / co_blocks, c0 = item % co_blocks * kT, cn = std::min(kT, Co - c0);
+      real block[kT][kT];  // [k][co]
+      for (int64_t k0 = 0; k0 < K; k0 += kT) {
+        const int64_t kn = std::min(kT, K - k0);
+        for (int64_t kk = 0; kk < kn; ++kk) {
+          const real* a0 = accs[0] + (gi * K_pad + k0 + kk) * Co_pad + c0;
+          for (int64_t c = 0; c < kT; ++c) block[kk][c] = c < cn ? a0[c] : real(0);
+          for (int t = 1; t < used; ++t) {
+            const real* at = accs[t] + (gi * K_pad + k0 + kk) * Co_pad + c0;
+            for (int64_t c = 0; c < cn; ++c) block[kk][c] += at[c];
+          }
+        }
+        for (int64_t c = 0; c < cn; ++c) {
+          real* d = dw + (gi * Co + c0 + c) * K + k0;
+          for (int64_t kk = 0; kk < kn; ++kk) d[kk] += block[kk][c];
+        }
+      }
+    }
   });
 }
 
@@ -1074,7 +1121,7 @@ void conv_transpose2d_forward(const Conv2dGeometry& g, const real* x, const real
 }
 
 void conv_transpose2d_backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool add) {
-  conv2d_forward_impl(g, dy, w, nullptr, dx, add);
+  conv2d_forward_impl(g, dy, pack_tile_weights(g, w), nullptr, dx, add);
 }
 
 void conv_transpose2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
