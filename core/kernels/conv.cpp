@@ -127,6 +127,31 @@ int for_each_chunk(int64_t items, double flops, F&& f) {
   return used;
 }
 
+// As for_each_chunk, but [0, items) is cut into up to kPiecesPerThread contiguous pieces per
+// thread, handed out as threads finish (f(thread, begin, end) once per piece), so that a thread
+// slowed by other load on its core takes fewer: for the kernels whose pieces are independent
+// (every output element is computed by the same arithmetic whichever thread takes its piece, so
+// results do not depend on the schedule). Not the weight gradient, whose per-thread sums would
+// then depend on it. Measured on this shared host under load, ResNet-20's convs alone
+// (alternating in one process, 2 threads, median of 31) 0.96-1.00 of the time with static
+// chunks; `strassen bench --case resnet20` alternating, five pairs of runs, 224-250 against
+// 180-305 ms (faster in four); level on a quiet host in the previous session (0.98-1.02).
+constexpr int64_t kPiecesPerThread = 4;
+template <class F>
+void for_each_piece(int64_t items, double flops, F&& f) {
+  const bool parallel = items > 1 && flops > 2e6 && omp_get_max_threads() > 1 && !omp_in_parallel();
+  if (!parallel) {
+    f(0, int64_t(0), items);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t pieces = std::min<int64_t>(items, omp_get_num_threads() * kPiecesPerThread);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t i = 0; i < pieces; ++i) f(omp_get_thread_num(), items * i / pieces, items * (i + 1) / pieces);
+  }
+}
+
 // Work items per image: 1, or, when there are fewer images than threads, enough parts of each
 // image (up to `parts`) to give every thread work. Depends only on the batch and thread count.
 int64_t image_splits(int64_t batch, int64_t parts) {
@@ -329,7 +354,7 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
   const std::vector<int64_t> off_full = shifted_offsets(g_full), off_last = shifted_offsets(g_last);
   const int64_t s_size = ShiftedLayout(full).size(g.kernel_w);
   const double flops = 2.0 * g.batch * Co * P * K;
-  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
     real* S = scratch(0, s_size + kPanel);
     real* tmp = scratch(1, kMR * kPanel);
     for (int64_t n = begin; n < end; ++n) {
@@ -395,7 +420,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp,
     forward_by_channel_chunks(g, x, wp, b ? bp.data() : nullptr, y, accumulate, relu, residual, chunk);
     return;
   }
-  for_each_chunk(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
     real* S = in_place ? nullptr : by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
     real* packed = pack_panels ? scratch(2, kc * kPanel) : nullptr;
@@ -491,7 +516,7 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
   std::vector<int64_t> rows_p(Co), rows_panel(Co);
   for (int64_t co = 0; co < Co; ++co) rows_p[co] = co * P, rows_panel[co] = co * kPanel;
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
-  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
     real* dS = scratch(0, s_size);
     real* col = scratch(1, kMR * kPanel);
     real* dyp = scratch(2, g.out_channels * kPanel);
@@ -591,7 +616,7 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
   const int64_t kw = g.kernel_w;
   const bool runs_interleave = kw > 1 && kMR % kw == 0 && g.out_w >= kPacket;
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
-  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
     real* col = scratch(1, kMR * kPanel);
     real* dyp = scratch(2, g.out_channels * kPanel);
     int64_t at[kPanel];  // offset in dx of each panel position's window corner
@@ -758,7 +783,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
   }
   const int64_t zero_at = out_size;  // a zero row for the phases no tap reaches
   const double flops = 2.0 * g.batch * g.out_channels * g.out_plane() * g.patch_size();
-  for_each_chunk(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
     real* S = scratch(0, int64_t(shared.size()) * (s_max + kPanel));
     real* tmp = scratch(1, kMR * kPanel);
     real* buf = scratch(2, out_size + row_max);

@@ -24,10 +24,11 @@
 // weight gradient is a GEMM of depth P over S and dy transposed, or, for long rows and few
 // output channels, register tiles of dot products between rows of dy and runs of S.
 //
-// Threading: the batch is split over OpenMP threads in static contiguous chunks (a batch smaller
-// than the thread count is split further, by positions); each thread keeps its buffers between
-// calls. Results are deterministic for a given thread count; inside an outer parallel region
-// the kernels run on the calling thread.
+// Threading: the batch is split over OpenMP threads in contiguous pieces, a few per thread handed
+// out as threads finish (the weight gradient: one static chunk per thread, each summing into its
+// own accumulator); a batch smaller than the thread count is split further, by positions. Each
+// thread keeps its buffers between calls. Results are deterministic for a given thread count;
+// inside an outer parallel region the kernels run on the calling thread.
 //
 // Transposed convolution is the adjoint of conv2d with respect to its input, so it is described
 // by the Conv2dGeometry of that conv2d (see conv_transpose2d_geometry): the transposed conv's
