@@ -235,7 +235,7 @@ TEST_CASE("conv2d forward with packed panels in blocks of rows: bias, residual a
   check_close(y, y_ref);
 }
 
-TEST_CASE("conv2d forward and input gradient do not depend on the schedule or the thread count", "[conv]") {
+TEST_CASE("conv2d results do not depend on the schedule; forward and input gradient not on the thread count", "[conv]") {
   // Pieces of the batch go to whichever thread is free: every output must still come out the same
   // bits, as with one thread. 12 images of 100 positions (a partial panel), enough work to split.
   const ConvCase c{12, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, true};
@@ -253,11 +253,20 @@ TEST_CASE("conv2d forward and input gradient do not depend on the schedule or th
   std::vector<real> y1, dx1;
   run(y1, dx1);
   omp_set_num_threads(threads);
+  // The weight gradient sums its pieces in piece order: the same bits on every call (though not
+  // the one-thread bits, whose sums run in another order).
+  const auto weight_gradient = [&] {
+    std::vector<real> dw(w.numel(), real(0));
+    conv2d_backward_weight(g, x.data(), dy.data(), dw.data());
+    return dw;
+  };
+  const std::vector<real> dw1 = weight_gradient();
   for (int rep = 0; rep < 5; ++rep) {
     std::vector<real> y, dx;
     run(y, dx);
     CHECK(y == y1);
     CHECK(dx == dx1);
+    CHECK(weight_gradient() == dw1);
   }
 }
 
