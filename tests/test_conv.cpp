@@ -137,6 +137,15 @@ Conv2dGeometry geometry_of(const ConvCase& c) {
   return g;
 }
 
+// Random input x, weight w, bias b and output gradient dy of case c, from seeds seed .. seed + 3.
+struct ConvTensors {
+  Tensor x, w, b, dy;
+};
+ConvTensors random_conv_tensors(const ConvCase& c, const Conv2dGeometry& g, uint64_t seed) {
+  return {random({c.n, c.c_in, c.h, c.w}, seed), random({c.c_out, c.c_in / c.groups, c.kh, c.kw}, seed + 1),
+          random({c.c_out}, seed + 2), random({c.n, c.c_out, g.out_h, g.out_w}, seed + 3)};
+}
+
 real dot(const Tensor& a, const Tensor& b) {
   double s = 0;
   for (int64_t i = 0; i < a.numel(); ++i) s += double(a.data()[i]) * b.data()[i];
@@ -180,8 +189,7 @@ TEST_CASE("conv2d forward and backward match the direct-loop reference", "[conv]
 TEST_CASE("conv2d as one GEMM per chunk of images matches the reference, chunks of every size", "[conv]") {
   ConvCase c{5, 6, 7, 6, 4, 3, 3, 2, 1, 1, 0, 1, true};
   const Conv2dGeometry g = geometry_of(c);
-  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 900), w = random({c.c_out, c.c_in, c.kh, c.kw}, 901);
-  const Tensor b = random({c.c_out}, 902), dy = random({c.n, c.c_out, g.out_h, g.out_w}, 903);
+  const auto [x, w, b, dy] = random_conv_tensors(c, g, 900);
   std::vector<real> y_ref(dy.numel()), dx_ref(x.numel()), dw_ref(w.numel()), db_ref(c.c_out);
   conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
   conv2d_backward_reference(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data());
@@ -210,8 +218,7 @@ TEST_CASE("conv2d forward kernel with S built by chunks of channels: bias, ReLU,
   // channels at a time.
   const ConvCase c{2, 35, 48, 48, 10, 3, 3, 1, 1, 1, 1, 1, true};
   const Conv2dGeometry g = geometry_of(c);
-  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 910), w = random({c.c_out, c.c_in, c.kh, c.kw}, 911);
-  const Tensor b = random({c.c_out}, 912);
+  const auto [x, w, b, dy] = random_conv_tensors(c, g, 910);
   std::vector<real> y_ref(c.n * c.c_out * g.out_plane());
   conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
   for (real& v : y_ref) v = std::max(v, real(0));
@@ -225,8 +232,7 @@ TEST_CASE("conv2d forward with packed panels in blocks of rows: bias, residual a
   // block of them) over P = 90 positions (two packed panels and a partial one).
   const ConvCase c{2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true};
   const Conv2dGeometry g = geometry_of(c);
-  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 920), w = random({c.c_out, c.c_in, c.kh, c.kw}, 921);
-  const Tensor b = random({c.c_out}, 922), residual = random({c.n, c.c_out, g.out_h, g.out_w}, 923);
+  const auto [x, w, b, residual] = random_conv_tensors(c, g, 920);
   std::vector<real> y_ref(residual.numel());
   conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
   for (int64_t i = 0; i < residual.numel(); ++i) y_ref[i] = std::max(y_ref[i] + residual.data()[i], real(0));
@@ -240,8 +246,8 @@ TEST_CASE("conv2d results do not depend on the schedule; forward and input gradi
   // bits, as with one thread. 12 images of 100 positions (a partial panel), enough work to split.
   const ConvCase c{12, 16, 10, 10, 16, 3, 3, 1, 1, 1, 1, 1, true};
   const Conv2dGeometry g = geometry_of(c);
-  const Tensor x = random({c.n, c.c_in, c.h, c.w}, 930), w = random({c.c_out, c.c_in, c.kh, c.kw}, 931);
-  const Tensor b = random({c.c_out}, 932), dy = random({c.n, c.c_out, g.out_h, g.out_w}, 933);
+  const ConvTensors t = random_conv_tensors(c, g, 930);
+  const Tensor &x = t.x, &w = t.w, &b = t.b, &dy = t.dy;  // named, for the lambdas to capture
   const auto run = [&](std::vector<real>& y, std::vector<real>& dx) {
     y.assign(dy.numel(), real(0));
     dx.assign(x.numel(), real(0));

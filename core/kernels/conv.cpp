@@ -105,13 +105,18 @@ bool batched_gemm_preferred(const Conv2dGeometry& g) {
 // This file's per-thread scratch: slots 0-3 of thread_scratch (scratch.h).
 inline real* scratch(int slot, int64_t n) { return thread_scratch(slot, n); }
 
+// Whether `items` items of `flops` in all are split over the threads: not when one thread is all
+// there is, inside a parallel region, or for small work.
+bool split_over_threads(int64_t items, double flops) {
+  return items > 1 && flops > 2e6 && omp_get_max_threads() > 1 && !omp_in_parallel();
+}
+
 // Splits [0, items) into one contiguous chunk per thread (static: the split depends only on the
-// thread count) and calls f(thread, begin, end); returns the number of threads used. Runs on the
-// calling thread alone when that is all there is, inside a parallel region, or for small work.
+// thread count) and calls f(thread, begin, end); returns the number of threads used (1, on the
+// calling thread, when !split_over_threads).
 template <class F>
 int for_each_chunk(int64_t items, double flops, F&& f) {
-  const bool parallel = items > 1 && flops > 2e6 && omp_get_max_threads() > 1 && !omp_in_parallel();
-  if (!parallel) {
+  if (!split_over_threads(items, flops)) {
     f(0, int64_t(0), items);
     return 1;
   }
@@ -127,29 +132,30 @@ int for_each_chunk(int64_t items, double flops, F&& f) {
   return used;
 }
 
-// As for_each_chunk, but [0, items) is cut into up to kPiecesPerThread contiguous pieces per
-// thread, handed out as threads finish (f(thread, begin, end) once per piece), so that a thread
-// slowed by other load on its core takes fewer: for the kernels whose pieces are independent
-// (every output element is computed by the same arithmetic whichever thread takes its piece, so
-// results do not depend on the schedule). Not the weight gradient, whose per-thread sums would
-// then depend on it. Measured on this shared host under load, ResNet-20's convs alone
-// (alternating in one process, 2 threads, median of 31) 0.96-1.00 of the time with static
+// As for_each_chunk, but [0, items) is cut into piece_count contiguous pieces, up to
+// kPiecesPerThread per thread, handed out as threads finish (f(piece, begin, end) once per piece;
+// returns the number of pieces), so that a thread slowed by other load on its core takes fewer.
+// For work whose pieces are independent, or summed per piece (every output element is computed
+// by the same arithmetic whichever thread takes its piece, so results do not depend on the
+// schedule); not for per-thread sums. Measured on this shared host under load, ResNet-20's convs
+// alone (alternating in one process, 2 threads, median of 31) 0.96-1.00 of the time with static
 // chunks; `strassen bench --case resnet20` alternating, five pairs of runs, 224-250 against
 // 180-305 ms (faster in four); level on a quiet host in the previous session (0.98-1.02).
 constexpr int64_t kPiecesPerThread = 4;
+int64_t piece_count(int64_t items, double flops) {
+  if (!split_over_threads(items, flops)) return 1;
+  return std::min<int64_t>(items, omp_get_max_threads() * kPiecesPerThread);
+}
 template <class F>
-void for_each_piece(int64_t items, double flops, F&& f) {
-  const bool parallel = items > 1 && flops > 2e6 && omp_get_max_threads() > 1 && !omp_in_parallel();
-  if (!parallel) {
-    f(0, int64_t(0), items);
-    return;
+int64_t for_each_piece(int64_t items, double flops, F&& f) {
+  const int64_t pieces = piece_count(items, flops);
+  if (pieces == 1) {
+    f(int64_t(0), int64_t(0), items);
+    return 1;
   }
-#pragma omp parallel
-  {
-    const int64_t pieces = std::min<int64_t>(items, omp_get_num_threads() * kPiecesPerThread);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < pieces; ++i) f(omp_get_thread_num(), items * i / pieces, items * (i + 1) / pieces);
-  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < pieces; ++i) f(i, items * i / pieces, items * (i + 1) / pieces);
+  return pieces;
 }
 
 // Work items per image: 1, or, when there are fewer images than threads, enough parts of each
@@ -354,7 +360,7 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
   const std::vector<int64_t> off_full = shifted_offsets(g_full), off_last = shifted_offsets(g_last);
   const int64_t s_size = ShiftedLayout(full).size(g.kernel_w);
   const double flops = 2.0 * g.batch * Co * P * K;
-  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* S = scratch(0, s_size + kPanel);
     real* tmp = scratch(1, kMR * kPanel);
     for (int64_t n = begin; n < end; ++n) {
@@ -420,7 +426,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp,
     forward_by_channel_chunks(g, x, wp, b ? bp.data() : nullptr, y, accumulate, relu, residual, chunk);
     return;
   }
-  for_each_piece(g.batch * splits, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch * splits, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* S = in_place ? nullptr : by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
     real* tmp = scratch(1, kMR * kPanel);
     real* packed = pack_panels ? scratch(2, kc * kPanel) : nullptr;
@@ -516,7 +522,7 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
   std::vector<int64_t> rows_p(Co), rows_panel(Co);
   for (int64_t co = 0; co < Co; ++co) rows_p[co] = co * P, rows_panel[co] = co * kPanel;
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
-  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* dS = scratch(0, s_size);
     real* col = scratch(1, kMR * kPanel);
     real* dyp = scratch(2, g.out_channels * kPanel);
@@ -616,7 +622,7 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
   const int64_t kw = g.kernel_w;
   const bool runs_interleave = kw > 1 && kMR % kw == 0 && g.out_w >= kPacket;
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
-  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* col = scratch(1, kMR * kPanel);
     real* dyp = scratch(2, g.out_channels * kPanel);
     int64_t at[kPanel];  // offset in dx of each panel position's window corner
@@ -783,7 +789,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
   }
   const int64_t zero_at = out_size;  // a zero row for the phases no tap reaches
   const double flops = 2.0 * g.batch * g.out_channels * g.out_plane() * g.patch_size();
-  for_each_piece(g.batch, flops, [&](int, int64_t begin, int64_t end) {
+  for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* S = scratch(0, int64_t(shared.size()) * (s_max + kPanel));
     real* tmp = scratch(1, kMR * kPanel);
     real* buf = scratch(2, out_size + row_max);
@@ -861,20 +867,17 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
       item(acc, in_place ? x + n * x_image : static_cast<const real*>(S), zero_row, n, p_begin, p_end);
     }, build);
   };
-  const int threads = std::max(1, omp_get_max_threads());
-  const int64_t pieces = std::min<int64_t>(items, threads * kPiecesPerThread);
-  const bool parallel = items > 1 && flops > 2e6 && threads > 1 && !omp_in_parallel();
-  if (parallel && pieces * acc_size * int64_t(sizeof(real)) <= kPieceAccumulatorBytes) {
+  const int64_t pieces = piece_count(items, flops);
+  if (pieces * acc_size * int64_t(sizeof(real)) <= kPieceAccumulatorBytes) {
     real* base = scratch(3, pieces * acc_size);  // the calling thread's: slot 3 is not used inside
     std::vector<const real*> accs(pieces);
     for (int64_t i = 0; i < pieces; ++i) accs[i] = base + i * acc_size;
-#pragma omp parallel
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < pieces; ++i) run(base + i * acc_size, items * i / pieces, items * (i + 1) / pieces);
+    for_each_piece(items, flops,
+                   [&](int64_t i, int64_t begin, int64_t end) { run(base + i * acc_size, begin, end); });
     add(accs.data(), static_cast<int>(pieces));
     return;
   }
-  std::vector<real*> accs(threads, nullptr);
+  std::vector<real*> accs(std::max(1, omp_get_max_threads()), nullptr);
   const int used = for_each_chunk(items, flops, [&](int t, int64_t begin, int64_t end) {
     accs[t] = scratch(2, acc_size);
     run(accs[t], begin, end);
@@ -1031,7 +1034,8 @@ void backward_input(const Conv2dGeometry& g, const real* dy, const real* w, real
   std::vector<int64_t> flip(Co * kh * kw);
   for (int64_t co = 0; co < Co; ++co)
     for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) flip[(co * kh + i) * kw + j] = (co * Ci * kh + (kh - 1 - i)) * kw + (kw - 1 - j);
+      for (int64_t j = 0; j < kw; ++j)
+        flip[(co * kh + i) * kw + j] = (co * Ci * kh + (kh - 1 - i)) * kw + (kw - 1 - j);
   const real* wfp = pack_tile_weights(t, [&](int64_t gi, int64_t ci, int64_t k) {
     return w[(gi * Co * Ci + ci) * kh * kw + flip[k]];
   });
