@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/kernels/conv_gemm.h"
 #include "core/kernels/conv_reference.h"
+#include "core/kernels/conv_winograd.h"
 #include "core/kernels/pool.h"
 #include "core/ops.h"
 #include "core/rng.h"
@@ -125,6 +126,7 @@ const std::vector<ConvCase> kConvCases = {
     {1, 4, 130, 130, 40, 3, 3, 1, 1, 0, 0, 1, true},// weight gradient with dy transposed a block of
                                                     // positions at a time (P × 48 channels: 3 MiB),
                                                     // the image split by positions, partial block
+    {2, 128, 5, 6, 130, 3, 3, 1, 1, 1, 1, 1, true}, // 3×3 stride 1, 128 channels and more: Winograd
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {
@@ -210,6 +212,83 @@ TEST_CASE("conv2d as one GEMM per chunk of images matches the reference, chunks 
     std::vector<real> dw_plus_one = dw_ref;
     for (real& v : dw_plus_one) v += 1;
     check_close(dw, dw_plus_one);
+  }
+}
+
+TEST_CASE("conv2d by Winograd F(2x2, 3x3) matches the reference: paddings, odd planes, chunks", "[conv]") {
+  const std::vector<ConvCase> cases = {
+      {3, 5, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, true},    // odd plane: the last row and column of tiles
+                                                     // hang over the edge
+      {2, 4, 8, 6, 3, 3, 3, 1, 1, 1, 1, 1, false},   // even plane, not square
+      {2, 3, 9, 10, 5, 3, 3, 1, 1, 0, 0, 1, true},   // no padding
+      {2, 6, 5, 6, 4, 3, 3, 1, 1, 2, 2, 1, true},    // padding 2: tiles reach two rows past x
+      {1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 0, 1, false},   // padding 1 × 0, one row of tiles
+      {4, 16, 14, 14, 24, 3, 3, 1, 1, 1, 1, 1, true} // enough work for every thread
+  };
+  uint64_t seed = 920;
+  for (const ConvCase& c : cases) {
+    INFO(describe(c));
+    const Conv2dGeometry g = geometry_of(c);
+    REQUIRE(winograd_applies(g));
+    const auto [x, w, b, dy] = random_conv_tensors(c, g, seed += 4);
+    const Tensor res = random(dy.shape(), seed + 5);
+    std::vector<real> y_ref(dy.numel()), dx_ref(x.numel()), dw_ref(w.numel()), db_ref(c.c_out);
+    conv2d_reference(g, x.data(), w.data(), c.bias ? b.data() : nullptr, y_ref.data());
+    conv2d_backward_reference(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data());
+    std::vector<real> y_res_relu(y_ref);
+    for (int64_t i = 0; i < dy.numel(); ++i) y_res_relu[i] = std::max(y_ref[i] + res.data()[i], real(0));
+    for (int64_t chunk : {1, 2, 0}) {
+      INFO("chunk " << chunk);
+      Tensor y = Tensor::full(dy.shape(), std::numeric_limits<real>::quiet_NaN());
+      conv2d_forward_winograd(g, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), false, nullptr, chunk);
+      check_close(y, y_ref);
+      conv2d_forward_winograd(g, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), true, res.data(), chunk);
+      check_close(y, y_res_relu);
+      Tensor dx = Tensor::full(x.shape(), std::numeric_limits<real>::quiet_NaN());
+      conv2d_backward_input_winograd(g, dy.data(), w.data(), dx.data(), /*add=*/false, chunk);
+      check_close(dx, dx_ref);
+      conv2d_backward_input_winograd(g, dy.data(), w.data(), dx.data(), /*add=*/true, chunk);  // now twice
+      std::vector<real> twice(dx_ref);
+      for (real& v : twice) v *= 2;
+      check_close(dx, twice);
+      Tensor dw = Tensor::ones(w.shape());
+      conv2d_backward_weight_winograd(g, x.data(), dy.data(), dw.data(), chunk);
+      std::vector<real> dw_plus_one = dw_ref;
+      for (real& v : dw_plus_one) v += 1;
+      check_close(dw, dw_plus_one);
+    }
+  }
+  // The same bits on repeated calls and with one thread: each of the 16 GEMMs runs on one thread.
+  {
+    const ConvCase c{6, 16, 12, 10, 20, 3, 3, 1, 1, 1, 1, 1, true};
+    const Conv2dGeometry g = geometry_of(c);
+    const ConvTensors t = random_conv_tensors(c, g, 960);
+    const auto run = [&](std::vector<real>& y, std::vector<real>& dx, std::vector<real>& dw) {
+      y.assign(t.dy.numel(), real(0));
+      dx.assign(t.x.numel(), real(0));
+      dw.assign(t.w.numel(), real(0));
+      conv2d_forward_winograd(g, t.x.data(), t.w.data(), t.b.data(), y.data(), false, nullptr, 2);
+      conv2d_backward_input_winograd(g, t.dy.data(), t.w.data(), dx.data(), false, 2);
+      conv2d_backward_weight_winograd(g, t.x.data(), t.dy.data(), dw.data(), 2);
+    };
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    std::vector<real> y1, dx1, dw1;
+    run(y1, dx1, dw1);
+    omp_set_num_threads(threads);
+    for (int rep = 0; rep < 3; ++rep) {
+      std::vector<real> y, dx, dw;
+      run(y, dx, dw);
+      CHECK(y == y1);
+      CHECK(dx == dx1);
+      CHECK(dw == dw1);
+    }
+  }
+  // Where it does not apply.
+  for (const ConvCase& c : {ConvCase{1, 2, 8, 8, 2, 3, 3, 2, 2, 1, 1, 1, false}, ConvCase{1, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 2, false},
+                            ConvCase{1, 2, 8, 8, 2, 5, 5, 1, 1, 2, 2, 1, false}, ConvCase{1, 2, 8, 8, 2, 3, 3, 1, 1, 3, 3, 1, false}}) {
+    INFO(describe(c));
+    CHECK_FALSE(winograd_applies(geometry_of(c)));
   }
 }
 

@@ -24,6 +24,10 @@
 // weight gradient is a GEMM of depth P over S and dy transposed, or, for long rows and few
 // output channels, register tiles of dot products between rows of dy and runs of S.
 //
+// 3×3 stride-1 convs with at least 128 channels in and out run instead as Winograd's F(2×2, 3×3)
+// (conv_winograd.h), and deep patches with small planes as one GEMM per chunk of images
+// (conv_gemm.h); conv.cpp says where each measured faster.
+//
 // Threading: the batch is split over OpenMP threads in contiguous pieces, a few per thread handed
 // out as threads finish (the weight gradient: one static chunk per thread, each summing into its
 // own accumulator); a batch smaller than the thread count is split further, by positions. Each

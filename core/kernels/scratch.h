@@ -13,10 +13,16 @@ namespace st {
 // Slots 0-3 belong to the register-tile conv kernels (conv.cpp), 4-5 to the batched-GEMM ones
 // (conv_gemm.cpp), 6 to the shifted-image kernels (im2col.cpp), which the conv kernels call, and 7
 // to the forward tiles' packed weights (conv.cpp: the calling thread's, read by all the threads
-// of the kernel). A slot of one thread serves one kernel at a time.
+// of the kernel), 8-11 to the Winograd kernels (conv_winograd.cpp: the calling thread's
+// transformed weights and chunk buffers, and each thread's rows). A slot of one thread serves one
+// kernel at a time.
 constexpr int kShiftedScratchSlot = 6;
 constexpr int kPackedWeightsSlot = 7;
-constexpr int kScratchSlots = 8;
+constexpr int kWinogradUSlot = 8;
+constexpr int kWinogradVSlot = 9;
+constexpr int kWinogradMSlot = 10;
+constexpr int kWinogradRowsSlot = 11;
+constexpr int kScratchSlots = 12;
 
 // The calling thread's buffer `slot`, at least n elements.
 inline real* thread_scratch(int slot, int64_t n) {
