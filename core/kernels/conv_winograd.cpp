@@ -59,17 +59,18 @@ void xi_rows(Real* base, int64_t C, int64_t T, int64_t c, int64_t t0, Real* rows
   for (int xi = 0; xi < 16; ++xi) rows[xi] = base + xi * stride + c * T + t0;
 }
 
-// e[k] = src[2k - shift], o[k] = src[2k + 1 - shift] for k < L, zero outside src [0, n): a row
-// split into its even and odd columns (of a plane padded by `shift` on the left), so that the
-// transforms below run along contiguous arrays.
-void deinterleave(const real* src, int64_t n, int64_t shift, int64_t L, real* e, real* o) {
-  const int64_t k0 = std::min(L, (shift + 1) / 2);                                  // first with 2k - shift >= 0
-  const int64_t k1 = std::max(k0, std::min(L, (n + shift) / 2));                   // first with 2k+1-shift >= n
-  const auto at = [&](int64_t x) { return x >= 0 && x < n ? src[x] : real(0); };
-  for (int64_t k = 0; k < k0; ++k) e[k] = at(2 * k - shift), o[k] = at(2 * k + 1 - shift);
-  const real* s = src - shift;
-  for (int64_t k = k0; k < k1; ++k) e[k] = s[2 * k], o[k] = s[2 * k + 1];
-  for (int64_t k = k1; k < L; ++k) e[k] = at(2 * k - shift), o[k] = at(2 * k + 1 - shift);
+// The plane src [h][w] placed at (top, left) in a zero plane of rows × 2L, split into its even and
+// odd columns: e [rows][L] holds padded columns 0, 2, 4, ..., o [rows][L] columns 1, 3, 5, ...; so
+// that the transforms below, whose tiles step two columns at a time, read contiguous arrays. The
+// padded plane (pad, 2·rows·L values) is built first, so that the split is one long loop.
+void split_columns(const real* src, int64_t h, int64_t w, int64_t top, int64_t left, int64_t rows, int64_t L,
+                   real* pad, real* e, real* o) {
+  std::fill(pad, pad + 2 * rows * L, real(0));
+  for (int64_t y = 0; y < h; ++y) {
+    const int64_t r = y + top;
+    if (r >= 0 && r < rows) std::copy(src + y * w, src + (y + 1) * w, pad + r * 2 * L + left);
+  }
+  for (int64_t k = 0; k < rows * L; ++k) e[k] = pad[2 * k], o[k] = pad[2 * k + 1];
 }
 
 // U [16][Co][Ci]: U_ξ[co][ci] = (G g G^T)[ξ] for the kernel g = w[co][ci]. Input channels go in
@@ -140,25 +141,19 @@ void weight_transform_adjoint(const Conv2dGeometry& g, const real* dU, real* dw)
 }
 
 // V [16][Ci][T] (T = nb tiles-per-image, tile t = i·per_image + row·tw + column) = B^T d B for
-// every input channel and tile of images n0 .. n0+nb-1 of x. Per channel and row of tiles, the
-// four input rows under it are split into even and odd padded columns (deinterleave): tile k
-// reads padded columns 2k .. 2k+3 = e[k], o[k], e[k+1], o[k+1].
+// every input channel and tile of images n0 .. n0+nb-1 of x. Per channel, the padded plane is
+// split into its even and odd columns (split_columns): tile k of a row of tiles reads padded
+// columns 2k .. 2k+3 = e[k], o[k], e[k+1], o[k+1] of the four rows under it.
 void input_transform(const Conv2dGeometry& g, const Tiling& tl, const real* x, int64_t n0, int64_t nb, real* V) {
   const int64_t C = g.in_channels, H = g.in_h, W = g.in_w, TP = tl.per_image(), T = nb * TP, L = tl.tw + 1;
-  for_each_plane(nb, C, 8 * L, [&](int64_t i, int64_t c, real* buf) {
-    real* e[4] = {buf, buf + L, buf + 2 * L, buf + 3 * L};
-    real* o[4] = {buf + 4 * L, buf + 5 * L, buf + 6 * L, buf + 7 * L};
-    const real* xc = x + ((n0 + i) * C + c) * H * W;
+  const int64_t rows = 2 * tl.th + 2;
+  for_each_plane(nb, C, 4 * rows * L, [&](int64_t i, int64_t c, real* buf) {
+    real* E = buf + 2 * rows * L;
+    real* O = E + rows * L;
+    split_columns(x + ((n0 + i) * C + c) * H * W, H, W, g.pad_h, g.pad_w, rows, L, buf, E, O);
     for (int64_t th = 0; th < tl.th; ++th) {
-      for (int a = 0; a < 4; ++a) {
-        const int64_t yy = 2 * th - g.pad_h + a;
-        if (yy >= 0 && yy < H) {
-          deinterleave(xc + yy * W, W, g.pad_w, L, e[a], o[a]);
-        } else {
-          std::fill(e[a], e[a] + L, real(0));
-          std::fill(o[a], o[a] + L, real(0));
-        }
-      }
+      const real* e[4] = {E + 2 * th * L, E + (2 * th + 1) * L, E + (2 * th + 2) * L, E + (2 * th + 3) * L};
+      const real* o[4] = {O + 2 * th * L, O + (2 * th + 1) * L, O + (2 * th + 2) * L, O + (2 * th + 3) * L};
       // B^T down the rows (r0 - r2, r1 + r2, r2 - r1, r1 - r3), then along the columns.
       const int64_t t0 = i * TP + th * tl.tw;
       real* v[16];
@@ -291,19 +286,14 @@ void output_transform(const Conv2dGeometry& g, const Tiling& tl, const real* M, 
 void output_transform_adjoint(const Conv2dGeometry& g, const Tiling& tl, const real* dy, int64_t n0, int64_t nb,
                               real* dM) {
   const int64_t C = g.out_channels, OH = g.out_h, OW = g.out_w, TP = tl.per_image(), T = nb * TP, TW = tl.tw;
-  for_each_plane(nb, C, 4 * TW, [&](int64_t i, int64_t c, real* buf) {
-    real* ev[2] = {buf, buf + TW};
-    real* od[2] = {buf + 2 * TW, buf + 3 * TW};
-    const real* plane = dy + ((n0 + i) * C + c) * OH * OW;
+  const int64_t rows = 2 * tl.th;
+  for_each_plane(nb, C, 4 * rows * TW, [&](int64_t i, int64_t c, real* buf) {
+    real* E = buf + 2 * rows * TW;
+    real* O = E + rows * TW;
+    split_columns(dy + ((n0 + i) * C + c) * OH * OW, OH, OW, 0, 0, rows, TW, buf, E, O);
     for (int64_t th = 0; th < tl.th; ++th) {
-      for (int r = 0; r < 2; ++r) {
-        if (2 * th + r < OH) {
-          deinterleave(plane + (2 * th + r) * OW, OW, 0, TW, ev[r], od[r]);
-        } else {
-          std::fill(ev[r], ev[r] + TW, real(0));
-          std::fill(od[r], od[r] + TW, real(0));
-        }
-      }
+      const real* ev[2] = {E + 2 * th * TW, E + (2 * th + 1) * TW};
+      const real* od[2] = {O + 2 * th * TW, O + (2 * th + 1) * TW};
       // Along the row (d0, d0 + d1, d0 - d1, -d1), then down the columns (e0, e0 + e1,
       // e0 - e1, -e1).
       const int64_t t0 = i * TP + th * TW;
