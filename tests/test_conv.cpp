@@ -290,6 +290,10 @@ TEST_CASE("conv2d by Winograd F(2x2, 3x3) matches the reference: paddings, odd p
     INFO(describe(c));
     CHECK_FALSE(winograd_applies(geometry_of(c)));
   }
+  // One image's transformed planes against the 16 MiB chunk budget: ResNet-18's 256 channels at
+  // 14×14 (0.8 M values) fit, 128 channels at 224×224 (51 M) do not.
+  CHECK(winograd_image_fits_chunk(geometry_of({16, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, false})));
+  CHECK_FALSE(winograd_image_fits_chunk(geometry_of({1, 128, 224, 224, 128, 3, 3, 1, 1, 1, 1, 1, false})));
 }
 
 TEST_CASE("conv2d forward kernel with S built by chunks of channels: bias, ReLU, partial chunk and block", "[conv]") {

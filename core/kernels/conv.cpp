@@ -110,9 +110,10 @@ bool batched_gemm_preferred(const Conv2dGeometry& g) {
 // 0.74-0.78, 512 at 7×7 0.77; VGG-7's 128 at 32×32 0.79-0.82, 256 at 16×16 0.71-0.74, 512 at 8×8
 // 0.64-0.66. Not below 128 channels, where the transforms (which touch every value 16/4 times
 // more than the image) outweigh the products: ResNet-18's 64 at 56×56 1.11, ResNet-20's 16, 32
-// and 64 channels 1.8-2.7.
+// and 64 channels 1.8-2.7. Nor where one image's transformed planes outgrow the chunk budget
+// (planes not measured, e.g. 128 channels at 224×224: 205 MB of scratch for one image).
 bool winograd_preferred(const Conv2dGeometry& g) {
-  return winograd_applies(g) && g.in_channels >= 128 && g.out_channels >= 128;
+  return winograd_applies(g) && g.in_channels >= 128 && g.out_channels >= 128 && winograd_image_fits_chunk(g);
 }
 
 // This file's per-thread scratch: slots 0-3 of thread_scratch (scratch.h).

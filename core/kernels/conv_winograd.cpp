@@ -342,6 +342,10 @@ bool winograd_applies(const Conv2dGeometry& g) {
          g.out_h > 0 && g.out_w > 0;
 }
 
+bool winograd_image_fits_chunk(const Conv2dGeometry& g) {
+  return kXi * (g.in_channels + g.out_channels) * Tiling(g).per_image() <= kChunkBudget;
+}
+
 void conv2d_forward_winograd(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu,
                              const real* residual, int64_t chunk) {
   const Tiling tl(g);

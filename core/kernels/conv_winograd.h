@@ -27,6 +27,9 @@
 namespace st {
 
 bool winograd_applies(const Conv2dGeometry& g);
+// Whether one image's transformed input and output (16·(in + out channels)·tiles values) fit the
+// chunk budget of 16 MiB; beyond it a chunk would still hold one image, 4× its input and output.
+bool winograd_image_fits_chunk(const Conv2dGeometry& g);
 
 // chunk: images per chunk, 0 for the default (as many as fit a budget of 16 MiB for V and M).
 // y = conv2d(x, w) + b (+ residual [batch, Co, out_h, out_w] when given), then max(y, 0) when
