@@ -283,7 +283,7 @@ int usage() {
 
 int main(int argc, char** argv) {
   static_assert(sizeof(real) == sizeof(float), "the benchmark is for the float build");
-  reexec_with_tuned_environment(argv);  // as strassen does: the same OpenBLAS kernels, passive waits
+  reexec_with_tuned_environment(argv);  // as strassen does: the same OpenBLAS kernels and OpenMP waits
   std::string which = "all";
   bool with_breakdown = false;
   for (int i = 1; i < argc; ++i) {
