@@ -23,8 +23,12 @@ struct Tiling {
 
 // V and M of one chunk hold at most this many values (16 MiB of floats) together.
 constexpr int64_t kChunkBudget = int64_t(4) << 20;
-int64_t chunk_images(const Conv2dGeometry& g, const Tiling& t, int64_t chunk) {
-  if (chunk <= 0) chunk = kChunkBudget / (kXi * (g.in_channels + g.out_channels) * t.per_image());
+// The values one image adds to V and M.
+int64_t values_per_image(const Conv2dGeometry& g) {
+  return kXi * (g.in_channels + g.out_channels) * Tiling(g).per_image();
+}
+int64_t chunk_images(const Conv2dGeometry& g, int64_t chunk) {
+  if (chunk <= 0) chunk = kChunkBudget / values_per_image(g);
   return std::max<int64_t>(1, std::min(g.batch, chunk));
 }
 
@@ -321,7 +325,7 @@ void output_transform_adjoint(const Conv2dGeometry& g, const Tiling& tl, const r
 // M [16][Co][nb·per_image] the calling thread's buffers.
 template <class F>
 void for_each_chunk_of_images(const Conv2dGeometry& g, const Tiling& tl, int64_t chunk, F&& f) {
-  const int64_t nb_max = chunk_images(g, tl, chunk), T = nb_max * tl.per_image();
+  const int64_t nb_max = chunk_images(g, chunk), T = nb_max * tl.per_image();
   real* V = thread_scratch(kWinogradVSlot, kXi * xi_stride(g.in_channels * T));
   real* M = thread_scratch(kWinogradMSlot, kXi * xi_stride(g.out_channels * T));
   for (int64_t n0 = 0; n0 < g.batch; n0 += nb_max) f(n0, std::min(nb_max, g.batch - n0), V, M);
@@ -343,7 +347,7 @@ bool winograd_applies(const Conv2dGeometry& g) {
 }
 
 bool winograd_image_fits_chunk(const Conv2dGeometry& g) {
-  return kXi * (g.in_channels + g.out_channels) * Tiling(g).per_image() <= kChunkBudget;
+  return values_per_image(g) <= kChunkBudget;
 }
 
 void conv2d_forward_winograd(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu,
