@@ -36,7 +36,11 @@ std::string describe(const PatchCase& c) {
 }
 
 const std::vector<PatchCase> kCases = {
-    {3, 8, 8, 3, 3, 1, 1, 1, 1},     // "same" 3×3: the flat masked copy
+    {3, 8, 8, 3, 3, 1, 1, 1, 1},     // "same" 3×3: the flat masked copy (two rows per 16 values)
+    {3, 16, 16, 3, 3, 1, 1, 1, 1},   // ... one row per 16 values
+    {2, 5, 32, 3, 3, 1, 1, 1, 1},    // ... two chunks per row
+    {2, 6, 14, 3, 3, 1, 1, 1, 1},    // ... rows across chunks (the column pattern repeats every 7 chunks)
+    {2, 4, 3, 3, 3, 1, 1, 1, 1},     // ... a plane shorter than one chunk
     {2, 5, 1, 3, 3, 1, 1, 1, 1},     // ... one column wide
     {2, 6, 7, 5, 5, 1, 1, 2, 2},     // "same" 5×5
     {2, 9, 7, 3, 3, 1, 1, 0, 0},     // stride 1 without padding: the padded channel
@@ -95,8 +99,12 @@ TEST_CASE("shifted_image equals its definition and holds im2col's rows", "[conv]
     const PatchGeometry g = geometry_of(c);
     const ShiftedLayout L(g);
     const std::vector<real> x = random_values(c.channels * c.height * c.width, ++seed);
-    std::vector<real> s(L.size(g.kernel_w), real(-7));
+    // Poison past the end too: nothing may be written there.
+    constexpr int64_t kGuard = 64;
+    std::vector<real> s(L.size(g.kernel_w) + kGuard, real(-7));
     shifted_image(g, x.data(), s.data());
+    CHECK(std::vector<real>(s.end() - kGuard, s.end()) == std::vector<real>(kGuard, real(-7)));
+    s.resize(L.size(g.kernel_w));
     CHECK(s == shifted_by_definition(g, x));
 
     std::vector<real> col(g.rows() * g.cols());
