@@ -140,3 +140,37 @@ TEST_CASE("shifted_image_add adds every element of S at the pixel it was copied 
     }
   }
 }
+
+TEST_CASE("padded_image equals its definition", "[conv][im2col]") {
+  uint64_t seed = 90;
+  const std::vector<PatchCase> cases = {
+      {2, 32, 32, 3, 3, 1, 1, 1, 1},  // ResNet-20's 32×32 layers: rows of 34, three chunks of 16
+      {3, 8, 8, 3, 3, 1, 1, 1, 1},    // a row shorter than one chunk
+      {2, 5, 16, 3, 3, 1, 1, 1, 1},   // rows of 18
+      {2, 6, 31, 5, 5, 1, 1, 2, 2},   // rows of 35, two columns of padding
+      {2, 9, 7, 3, 3, 1, 1, 0, 0},    // no padding: the plane is the image
+      {2, 7, 9, 3, 3, 1, 1, 2, 2},    // padding wider than "same"
+      {2, 4, 40, 1, 3, 1, 1, 0, 1},   // 1×3 kernel, padding along W only
+      {2, 3, 3, 5, 5, 1, 1, 1, 1},    // kernel = padded input
+  };
+  for (const PatchCase& c : cases) {
+    INFO(describe(c));
+    const PatchGeometry g = geometry_of(c);
+    const PaddedLayout L(g);
+    const std::vector<real> x = random_values(c.channels * c.height * c.width, ++seed);
+    constexpr int64_t kGuard = 64;  // poison past the end: nothing may be written there
+    std::vector<real> xp(L.size() + kGuard, real(-7));
+    padded_image(g, x.data(), xp.data());
+    CHECK(std::vector<real>(xp.end() - kGuard, xp.end()) == std::vector<real>(kGuard, real(-7)));
+    std::vector<real> expected(L.size());
+    for (int64_t ch = 0; ch < c.channels; ++ch)
+      for (int64_t q = 0; q < L.hq; ++q)
+        for (int64_t col = 0; col < L.wq; ++col) {
+          const int64_t h = q - c.ph, w = col - c.pw;
+          const bool inside = h >= 0 && h < c.height && w >= 0 && w < c.width;
+          expected[(ch * L.hq + q) * L.wq + col] = inside ? x[(ch * c.height + h) * c.width + w] : real(0);
+        }
+    xp.resize(L.size());
+    CHECK(xp == expected);
+  }
+}

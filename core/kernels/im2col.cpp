@@ -89,7 +89,69 @@ void col2im(const PatchGeometry& g, const real* col, real* x, int64_t ld) {
   }
 }
 
+namespace {
+
+#if defined(__AVX512F__)
+// Up to this many 16-value chunks per padded row (rows up to 1024 wide).
+constexpr int64_t kMaxRowChunks = 64;
+
+// padded_image by 16-value chunks of each padded row: one zero-masked load from the image row
+// (the mask keeps the chunk's values that fall on image columns, the same for every row) and one
+// store, the row's last chunk storing only the row's values; rows outside the image are zeroed.
+// Masked-off values are never read (AVX-512 suppresses their faults), so a chunk may start before
+// the image row or run past it. The copy below spends most of its time per row (a memcpy call
+// and two fills for a row of 34). Measured, one thread building one image's xp again and again
+// in cache (best of 20, three runs): 16 channels at 32×32 2.5-2.7 against 4.4-4.7 us.
+[[maybe_unused]] bool padded_image_avx512(const PatchGeometry& g, const float* x, float* xp) {
+  constexpr int64_t V = 16;
+  const PaddedLayout L(g);
+  const int64_t row_chunks = (L.wq + V - 1) / V;
+  if (row_chunks > kMaxRowChunks) return false;
+  // As in the copy: image rows [0, r1) and columns [0, c1) land inside the plane, after `top`
+  // rows and `left` columns of padding.
+  const int64_t r1 = std::min(g.height, L.hq - g.pad_h), c1 = std::min(g.width, L.wq - g.pad_w);
+  const int64_t left = std::min(g.pad_w, L.wq);
+  const bool columns_inside = c1 > 0 && left == g.pad_w;
+  __mmask16 keep[kMaxRowChunks], store[kMaxRowChunks];
+  for (int64_t k = 0; k < row_chunks; ++k) {
+    unsigned kb = 0, sb = 0;
+    for (int64_t e = 0; e < V; ++e) {
+      const int64_t col = k * V + e;
+      if (col < L.wq) sb |= 1u << e;
+      if (columns_inside && col >= left && col < left + c1) kb |= 1u << e;
+    }
+    keep[k] = static_cast<__mmask16>(kb);
+    store[k] = static_cast<__mmask16>(sb);
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t c = 0; c < g.channels; ++c) {
+    float* plane = xp + c * L.hq * L.wq;
+    const float* xc = x + c * g.height * g.width;
+    for (int64_t q = 0; q < L.hq; ++q) {
+      float* row = plane + q * L.wq;
+      const int64_t r = q - g.pad_h;
+      if (r < 0 || r >= r1 || !columns_inside) {
+        for (int64_t k = 0; k < row_chunks; ++k) _mm512_mask_storeu_ps(row + k * V, store[k], zero);
+        continue;
+      }
+      // Padded column col holds image column col - left.
+      const float* src = xc + (r * g.width - left);
+      for (int64_t k = 0; k < row_chunks; ++k)
+        _mm512_mask_storeu_ps(row + k * V, store[k], _mm512_maskz_loadu_ps(keep[k], src + k * V));
+    }
+  }
+  return true;
+}
+// A double build (ST_REAL=double) keeps the copy below.
+[[maybe_unused]] bool padded_image_avx512(const PatchGeometry&, const double*, double*) { return false; }
+#endif
+
+}  // namespace
+
 void padded_image(const PatchGeometry& g, const real* x, real* xp) {
+#if defined(__AVX512F__)
+  if (padded_image_avx512(g, x, xp)) return;
+#endif
   const PaddedLayout L(g);
   // Image rows [0, r1) and columns [0, c1) land inside the plane (the rest lies past the windows),
   // after `top` rows and `left` columns of padding, each clipped to the plane.
