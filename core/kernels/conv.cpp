@@ -35,8 +35,9 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 // one of six sets of tensors in turn (ratio of times): ResNet-20's 16-, 32- and 64-channel convs,
 // forward 0.94 / 0.95 / 1.00, input gradient 0.91 / 0.96 / 0.97, weight gradient (broadcast tiles)
 // - / 0.90 / 0.94, its stride-2 convs' weight gradients 0.93-0.94. Not in the stride-2 forward
-// (1.02-1.03), nor in the dot-product weight gradient, where the prefetcher's state in the item
-// made GCC's code for the 24-accumulator tile twice as slow. Only where the next image's tensors
+// (1.02-1.03), nor in the dot-product weight gradient (16 channels: with the prefetcher's state in
+// its item, GCC's code for the 24-accumulator tile ran twice as slow; called out of line, one
+// slice per block of output channels, it gained nothing, 0.99-1.00). Only where the next image's tensors
 // take at most kPrefetchBytes (a quarter of this machine's 2 MiB L2): larger ones (ResNet-18's
 // 56×56 planes, 800 KiB per tensor) would push the current image's S out of L2, and were not
 // measured.
