@@ -45,7 +45,12 @@ const std::vector<PatchCase> kCases = {
     {2, 6, 7, 5, 5, 1, 1, 2, 2},     // "same" 5×5
     {2, 9, 7, 3, 3, 1, 1, 0, 0},     // stride 1 without padding: the padded channel
     {2, 7, 9, 3, 3, 1, 1, 2, 2},     // stride 1, padding wider than "same"
-    {3, 32, 32, 3, 3, 2, 2, 1, 1},   // ResNet-20's stage transition
+    {3, 32, 32, 3, 3, 2, 2, 1, 1},   // ResNet-20's stage transition: rows of 16
+    {3, 16, 16, 3, 3, 2, 2, 1, 1},   // ... and the second one: rows of 8
+    {2, 5, 70, 3, 3, 2, 2, 1, 1},    // stride 2, rows of 35 (three chunks of 16, the last partial)
+    {2, 6, 41, 5, 5, 2, 2, 2, 2},    // stride 2, 5×5, odd width
+    {2, 4, 25, 5, 5, 2, 2, 2, 2},    // ... whose last window ends in the padding
+    {2, 5, 40, 3, 3, 1, 2, 1, 1},    // stride 2 along W only
     {2, 7, 9, 3, 3, 2, 2, 1, 1},     // stride 2, odd sizes
     {2, 13, 11, 7, 7, 2, 2, 3, 3},   // ResNet-18's first conv, small
     {2, 17, 15, 3, 3, 3, 3, 1, 1},   // stride 3
