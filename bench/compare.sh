@@ -10,7 +10,8 @@
 #                    (default binary: build/apps/strassen; defaults 20 steps after 3 warm-ups, 1 round)
 #
 # The two sides run case by case, alternating, so that both see the same load. With --rounds R
-# each case alternates R times (ours, PyTorch, ours, ...); the table then gives each side's median
+# each case alternates R times, which side goes first alternating too (ours, PyTorch, PyTorch,
+# ours, ours, PyTorch, ...); the table then gives each side's median
 # images/s over the rounds, their ratio, and the range of the R per-round ratios, so that a
 # ratio can be told apart from the host's drift (the table's peak RSS is the largest). Measure on an idle
 # machine: on a busy one, wall times jump by scheduler time slices; the JSON lines also carry the
@@ -39,11 +40,22 @@ cases="gemm resnet20 strassen_resnet20_p1 strassen_resnet20_p1_ternary strassen_
 threads="${THREADS:-2}"
 ours="" torch=""
 [[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds wants a positive integer, not '$rounds'" >&2; exit 2; }
+run_ours() { OMP_NUM_THREADS=$threads "$bin" bench --json --case "$1" "${args[@]}"; }
+run_torch() {
+  OMP_NUM_THREADS=$threads LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX \
+    /usr/bin/python3 "$here/tools/bench_torch.py" --case "$1" "${args[@]}"
+}
 for c in $cases; do
   for ((r = 0; r < rounds; ++r)); do
-    ours+=$(OMP_NUM_THREADS=$threads "$bin" bench --json --case "$c" "${args[@]}")$'\n'
-    torch+=$(OMP_NUM_THREADS=$threads LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
-      OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$here/tools/bench_torch.py" --case "$c" "${args[@]}")$'\n'
+    # Which side goes first alternates from round to round (ours, PyTorch, PyTorch, ours, ...),
+    # so that neither always runs in the wake of the other or of the previous case.
+    if ((r % 2 == 0)); then
+      ours+=$(run_ours "$c")$'\n'
+      torch+=$(run_torch "$c")$'\n'
+    else
+      torch+=$(run_torch "$c")$'\n'
+      ours+=$(run_ours "$c")$'\n'
+    fi
   done
 done
 printf '%s' "$ours"
