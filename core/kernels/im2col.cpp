@@ -92,6 +92,14 @@ void col2im(const PatchGeometry& g, const real* col, real* x, int64_t ld) {
 namespace {
 
 #if defined(__AVX512F__)
+// The lanes e in [lo, hi) of a 16-lane chunk (bounds clamped to [0, 16]): the masks of the
+// AVX-512 builds below, for a chunk's values that fall inside a range (the image's columns, a
+// channel, a row) and for a last chunk that stores only part of its lanes.
+inline __mmask16 lane_range(int64_t lo, int64_t hi) {
+  lo = std::clamp<int64_t>(lo, 0, 16), hi = std::clamp<int64_t>(hi, 0, 16);
+  return static_cast<__mmask16>(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0u);
+}
+
 // Up to this many 16-value chunks per padded row (rows up to 1024 wide).
 constexpr int64_t kMaxRowChunks = 64;
 
@@ -114,14 +122,8 @@ constexpr int64_t kMaxRowChunks = 64;
   const bool columns_inside = c1 > 0 && left == g.pad_w;
   __mmask16 keep[kMaxRowChunks], store[kMaxRowChunks];
   for (int64_t k = 0; k < row_chunks; ++k) {
-    unsigned kb = 0, sb = 0;
-    for (int64_t e = 0; e < V; ++e) {
-      const int64_t col = k * V + e;
-      if (col < L.wq) sb |= 1u << e;
-      if (columns_inside && col >= left && col < left + c1) kb |= 1u << e;
-    }
-    keep[k] = static_cast<__mmask16>(kb);
-    store[k] = static_cast<__mmask16>(sb);
+    keep[k] = columns_inside ? lane_range(left - k * V, left + c1 - k * V) : __mmask16(0);
+    store[k] = lane_range(0, L.wq - k * V);
   }
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t c = 0; c < g.channels; ++c) {
@@ -211,13 +213,6 @@ void for_each_padded_row(const PatchGeometry& g, const ShiftedLayout& L, F&& f) 
 bool shifted_by_channel(const PatchGeometry& g) { return g.stride_w > 1 && g.out_w <= 16; }
 
 #if defined(__AVX512F__)
-// The values e (of 16) of a chunk starting at image column col0 that fall on the image's columns
-// [0, width): a load's mask.
-inline __mmask16 inside_columns(int64_t col0, int64_t width) {
-  const int64_t lo = std::clamp<int64_t>(-col0, 0, 16), hi = std::clamp<int64_t>(width - col0, 0, 16);
-  return static_cast<__mmask16>(hi > lo ? ((1u << hi) - 1) & ~((1u << lo) - 1) : 0u);
-}
-
 // S at column stride 2 straight from the image, 16 values of an S row at a time: S row (c, ph,
 // hq) of kernel column j at ow0 .. ow0+15 holds image row h's columns 2*ow0 + j - p_w + 2e, the
 // even values of the 32 from that column on: two zero-masked loads (the mask keeps the image's
@@ -233,15 +228,17 @@ inline __mmask16 inside_columns(int64_t col0, int64_t width) {
   const ShiftedLayout L(g);
   const int64_t Wo = g.out_w, W = g.width, kw = g.kernel_w, chunks = (Wo + V - 1) / V;
   if (kw * chunks > kMaxMasks) return false;
-  const __mmask16 last = static_cast<__mmask16>(Wo % V == 0 ? 0xFFFF : (1u << (Wo % V)) - 1);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512 zero = _mm512_setzero_ps();
-  // The loads' masks for kernel column j and chunk q (the same for every row).
-  __mmask16 mask_a[kMaxMasks], mask_b[kMaxMasks];
+  // The loads' masks for kernel column j and chunk q (the image's columns, the same for every
+  // row), and the stores' for chunk q (the row's values).
+  __mmask16 mask_a[kMaxMasks], mask_b[kMaxMasks], store[kMaxMasks];
+  for (int64_t q = 0; q < chunks; ++q) store[q] = lane_range(0, Wo - q * V);
   for (int64_t j = 0; j < kw; ++j)
     for (int64_t q = 0; q < chunks; ++q) {
-      mask_a[j * chunks + q] = inside_columns(2 * q * V + j - g.pad_w, W);
-      mask_b[j * chunks + q] = inside_columns(2 * q * V + j - g.pad_w + V, W);
+      const int64_t col0 = 2 * q * V + j - g.pad_w;
+      mask_a[j * chunks + q] = lane_range(-col0, W - col0);
+      mask_b[j * chunks + q] = lane_range(-col0 - V, W - col0 - V);
     }
   // S row (c, ph, hq) of kernel column j starts at ((j * C + c) * phases + ph) * rows + hq rows of
   // Wo into s (ShiftedLayout::offset with i = ph < stride_h).
@@ -254,7 +251,7 @@ inline __mmask16 inside_columns(int64_t col0, int64_t width) {
         if (h < 0 || h >= g.height) {
           for (int64_t j = 0; j < kw; ++j)
             for (int64_t q = 0; q < chunks; ++q)
-              _mm512_mask_storeu_ps(d + j * j_step + q * V, q + 1 < chunks ? 0xFFFF : last, zero);
+              _mm512_mask_storeu_ps(d + j * j_step + q * V, store[q], zero);
           continue;
         }
         const float* row = x + (c * g.height + h) * W;
@@ -263,8 +260,7 @@ inline __mmask16 inside_columns(int64_t col0, int64_t width) {
             const int64_t col0 = 2 * q * V + j - g.pad_w;
             const __m512 a = _mm512_maskz_loadu_ps(mask_a[j * chunks + q], row + col0);
             const __m512 b = _mm512_maskz_loadu_ps(mask_b[j * chunks + q], row + col0 + V);
-            _mm512_mask_storeu_ps(d + j * j_step + q * V, q + 1 < chunks ? 0xFFFF : last,
-                                  _mm512_permutex2var_ps(a, even, b));
+            _mm512_mask_storeu_ps(d + j * j_step + q * V, store[q], _mm512_permutex2var_ps(a, even, b));
           }
       }
   return true;
@@ -394,7 +390,7 @@ constexpr int64_t kMaxMaskPeriod = 256;
   const int64_t W = g.width, plane = L.rows * W, image = g.height * W;
   const int64_t period = std::lcm(W, V) / V, chunks = (plane + V - 1) / V;
   if (period > kMaxMaskPeriod) return false;
-  const __mmask16 last = static_cast<__mmask16>(plane % V == 0 ? 0xFFFF : (1u << (plane % V)) - 1);
+  const __mmask16 last = lane_range(0, plane - (chunks - 1) * V);  // the last chunk's values
   uint16_t keep[kMaxMaskPeriod];
   for (int64_t j = 0; j < g.kernel_w; ++j) {
     const int64_t lo = std::max<int64_t>(0, g.pad_w - j), hi = W - std::max<int64_t>(0, j - g.pad_w);
@@ -417,8 +413,7 @@ constexpr int64_t kMaxMaskPeriod = 256;
       const float* src = x + (c * image + shift);
       const auto edge_chunk = [&](int64_t q) {
         const int64_t t0 = q * V;
-        const int64_t e_lo = std::clamp<int64_t>(t_lo - t0, 0, V), e_hi = std::clamp<int64_t>(t_hi - t0, 0, V);
-        const unsigned in_channel = e_hi > e_lo ? ((1u << e_hi) - 1) & ~((1u << e_lo) - 1) : 0u;
+        const __mmask16 in_channel = lane_range(t_lo - t0, t_hi - t0);
         const __m512 v = _mm512_maskz_loadu_ps(static_cast<__mmask16>(keep[q % period] & in_channel), src + t0);
         _mm512_mask_storeu_ps(dst + t0, q + 1 < chunks ? static_cast<__mmask16>(0xFFFF) : last, v);
       };
