@@ -127,6 +127,14 @@ const std::vector<ConvCase> kConvCases = {
                                                     // positions at a time (P × 48 channels: 3 MiB),
                                                     // the image split by positions, partial block
     {2, 128, 5, 6, 130, 3, 3, 1, 1, 1, 1, 1, true}, // 3×3 stride 1, 128 channels and more: Winograd
+    // Forward tiles 14 rows tall (row_blocks in conv.cpp: K > 256, output channels 14 n + 8 m):
+    {2, 32, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, true},   // ResNet-20's stage 3: 4 wide blocks and 1 of 8
+    {2, 56, 6, 7, 30, 3, 3, 1, 1, 1, 1, 1, false},  // 14 + 8 + 8, partial panel (42 positions); the
+                                                    // input gradient (56 = 4 × 14, K = 270) too
+    {2, 32, 9, 9, 28, 3, 3, 2, 2, 1, 1, 1, true},   // stride 2, 2 wide blocks, P = 25
+    {2, 32, 4, 4, 22, 3, 3, 1, 1, 1, 1, 1, true},   // P = 16: the one-packet wide tile
+    {2, 64, 6, 6, 44, 3, 3, 1, 1, 1, 1, 2, false},  // groups 2, 22 channels each (14 + 8)
+    {2, 40, 48, 48, 22, 3, 3, 1, 1, 1, 1, 1, true}, // S of 1.1 MiB: forward by chunks of channels
 };
 
 Conv2dGeometry geometry_of(const ConvCase& c) {
@@ -310,18 +318,33 @@ TEST_CASE("conv2d forward kernel with S built by chunks of channels: bias, ReLU,
   check_close(y, y_ref);
 }
 
-TEST_CASE("conv2d forward with packed panels in blocks of rows: bias, residual and ReLU applied once", "[conv]") {
-  // K = 1080: blocks of 192 rows of col and a partial one of 120; 36 output channels (a partial
-  // block of them) over P = 90 positions (two packed panels and a partial one).
-  const ConvCase c{2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true};
+namespace {
+
+// conv2d_forward of case c (with bias) into a NaN-filled y, with a residual and the ReLU, against
+// max(reference + residual, 0): each applied exactly once, every output written.
+void check_forward_residual_relu(const ConvCase& c, uint64_t seed) {
   const Conv2dGeometry g = geometry_of(c);
-  const auto [x, w, b, residual] = random_conv_tensors(c, g, 920);
+  const auto [x, w, b, residual] = random_conv_tensors(c, g, seed);
   std::vector<real> y_ref(residual.numel());
   conv2d_reference(g, x.data(), w.data(), b.data(), y_ref.data());
   for (int64_t i = 0; i < residual.numel(); ++i) y_ref[i] = std::max(y_ref[i] + residual.data()[i], real(0));
   Tensor y = Tensor::full(residual.shape(), std::numeric_limits<real>::quiet_NaN());
   conv2d_forward(g, x.data(), w.data(), b.data(), y.data(), /*relu=*/true, residual.data());
   check_close(y, y_ref);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d forward with packed panels in blocks of rows: bias, residual and ReLU applied once", "[conv]") {
+  // K = 1080: blocks of 192 rows of col and a partial one of 120; 36 output channels (a partial
+  // block of them) over P = 90 positions (two packed panels and a partial one).
+  check_forward_residual_relu({2, 120, 9, 10, 36, 3, 3, 1, 1, 1, 1, 1, true}, 920);
+}
+
+TEST_CASE("conv2d forward in 14-row blocks: bias, residual and ReLU applied once", "[conv]") {
+  // K = 288, 36 output channels: two blocks of 14 and one of 8; P = 72: two panels and a partial
+  // one of 8 positions.
+  check_forward_residual_relu({2, 32, 8, 9, 36, 3, 3, 1, 1, 1, 1, 1, true}, 930);
 }
 
 TEST_CASE("conv2d results do not depend on the schedule; forward and input gradient not on the thread count", "[conv]") {

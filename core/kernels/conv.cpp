@@ -20,10 +20,12 @@ using Packet = Eigen::internal::packet_traits<real>::type;
 constexpr int64_t kPacket = sizeof(Packet) / sizeof(real);
 // A register tile is kMR rows by kNV packets (16 accumulators); a panel is kPanel output positions
 // wide. Measured on the ResNet-20 shapes (AVX-512): 8×2 is as fast as or faster than 4×4, 6×4,
-// 8×3, 12×2 and 16×1, and than half-width packets.
+// 8×3, 12×2 and 16×1, and than half-width packets. The forward tiles also come kWideMR rows tall
+// where the output channels allow it (RowBlocks, below).
 constexpr int kMR = 8;
 constexpr int kNV = 2;
 constexpr int64_t kPanel = kNV * kPacket;
+constexpr int kWideMR = 14;
 
 inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -302,27 +304,39 @@ inline void copy_residual_part(const real* residual, real* y, int64_t n, int64_t
 // used, into c (rows ldc apart, kPanel wide): one packet wide when np fits in one packet, half the
 // products of the full tile (ResNet-18's 14×14 planes end in a panel of 4 positions; the p = 2
 // model's 4×4 planes are one panel of 16).
+template <int MR>
 inline void panel_tile(int64_t np, int64_t depth, const real* a, const real* b, const int64_t* boff, real* c,
                        int64_t ldc, bool load_c, const real* bias, bool relu) {
   if (np <= kPacket)
-    tile<kMR, 1, false, true>(depth, a, nullptr, b, boff, 0, c, ldc, load_c, bias, nullptr, relu);
+    tile<MR, 1, false, true>(depth, a, nullptr, b, boff, 0, c, ldc, load_c, bias, nullptr, relu);
   else
-    tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, c, ldc, load_c, bias, nullptr, relu);
+    tile<MR, kNV, false, true>(depth, a, nullptr, b, boff, 0, c, ldc, load_c, bias, nullptr, relu);
 }
 
-// out[rows, np] (rows P apart; = or += when load_c) = the register tile over B rows b + boff[d],
-// bias and ReLU as in tile(). A partial block (rows < kMR or np < kPanel) goes through
-// tmp [kMR, kPanel], since the tile writes its whole extent.
+// out[rows, np] (rows P apart; = or += when load_c) = the MR-row register tile over B rows
+// b + boff[d], bias and ReLU as in tile(). A partial block (rows < MR or np < kPanel) goes
+// through tmp [MR, kPanel], since the tile writes its whole extent.
+template <int MR>
 inline void tile_to_output(int64_t depth, const real* a, const real* b, const int64_t* boff, real* out, int64_t P,
                            int64_t rows, int64_t np, bool load_c, const real* bias, bool relu, real* tmp) {
-  if (rows == kMR && np == kPanel) {
-    tile<kMR, kNV, false, true>(depth, a, nullptr, b, boff, 0, out, P, load_c, bias, nullptr, relu);
+  if (rows == MR && np == kPanel) {
+    tile<MR, kNV, false, true>(depth, a, nullptr, b, boff, 0, out, P, load_c, bias, nullptr, relu);
     return;
   }
   if (load_c)
     for (int64_t r = 0; r < rows; ++r) std::copy(out + r * P, out + r * P + np, tmp + r * kPanel);
-  panel_tile(np, depth, a, b, boff, tmp, kPanel, load_c, bias, relu);
+  panel_tile<MR>(np, depth, a, b, boff, tmp, kPanel, load_c, bias, relu);
   for (int64_t r = 0; r < rows; ++r) std::copy(tmp + r * kPanel, tmp + r * kPanel + np, out + r * P);
+}
+
+// tile_to_output for a block `width` rows tall (kMR or kWideMR; tmp [width, kPanel]).
+inline void block_to_output(int width, int64_t depth, const real* a, const real* b, const int64_t* boff, real* out,
+                            int64_t P, int64_t rows, int64_t np, bool load_c, const real* bias, bool relu,
+                            real* tmp) {
+  if (width == kWideMR)
+    tile_to_output<kWideMR>(depth, a, b, boff, out, P, rows, np, load_c, bias, relu, tmp);
+  else
+    tile_to_output<kMR>(depth, a, b, boff, out, P, rows, np, load_c, bias, relu, tmp);
 }
 
 // Patches at least this deep are copied panel by panel before the blocks read them (see
@@ -360,22 +374,67 @@ int64_t forward_channel_chunk(const Conv2dGeometry& g, int64_t s_size) {
   return std::max<int64_t>(1, kChunkRows / (g.kernel_h * g.kernel_w));
 }
 
-// The forward tiles' weights for conv g, wp [G][blocks][K][kMR] (blocks = ceil(Co / kMR)):
-// wp[gi][bi][k][r] = weight(gi, bi*kMR + r, k), the weight of output channel bi*kMR + r of group
-// gi at row k of col, zero for rows past Co, so that a tile's broadcasts for one k are adjacent.
-// Written in order (kMR rows of the weight read side by side), over the threads when large, into
-// the calling thread's scratch (kept between calls: no allocation and no page faults per call);
-// the pointer stays valid until the next packing on this thread.
+// The blocks of output channels of the forward tiles (pack_tile_weights's layout): `wide` blocks
+// of kWideMR rows (28 accumulators), then `narrow` blocks of kMR rows, the last one padded with
+// zero rows. A taller tile reads each row of its B panel for more products, which pays where the
+// panel (K rows of kPanel) does not stay in L1 and every block reads it again from L2; wide
+// blocks are used only where the channels left over fill whole kMR blocks (a padded wide block
+// would compute its padding). Measured alternating with kMR blocks only in one process (2 threads,
+// batch 128, median of 60 pairs, each call reading one of six sets of tensors in turn; ratio of
+// times): ResNet-20's 64 channels at 8×8 (K = 576; 14 ×4 + 8) forward 0.96, input gradient 0.94;
+// its stride-2 32→64 forward 0.93 (its input gradient, by phases and untouched, 1.01). With the
+// tile alone on one thread, S in L2: 0.90-0.91 at 64 channels. ResNet-18's 64 channels at 56×56
+// and 64→128 at stride 2 (batch 16, median of 20-30 pairs) level, 0.99-1.01. Not where the panel
+// fits L1: ResNet-18's 1×1 stride-2 256-channel shortcut (K = 128), forward 0.95 ms in wide blocks
+// against 0.91 (st_bench_conv --breakdown, minimum of 15, three pairs); nor in blocks of 12 (32
+// channels as 12 + 12 + 8: level at 16×16, 1.02-1.03 at stride 2, the same way), so 32 channels
+// stay in kMR blocks.
+struct RowBlocks {
+  int64_t wide = 0, narrow = 0;
+  int64_t count() const { return wide + narrow; }
+  int64_t row0(int64_t bi) const { return bi < wide ? bi * kWideMR : wide * kWideMR + (bi - wide) * kMR; }
+  int width(int64_t bi) const { return bi < wide ? kWideMR : kMR; }
+  int64_t padded() const { return wide * kWideMR + narrow * kMR; }
+};
+
+// Wide blocks where one panel's K rows take more than this (two thirds of this machine's 48 KiB L1).
+constexpr int64_t kWidePanelBytes = 32 * 1024;
+
+RowBlocks row_blocks(const Conv2dGeometry& g) {
+  const int64_t Co = g.group_out(), K = g.patch_size();
+  RowBlocks rb;
+  if (K * kPanel * int64_t(sizeof(real)) > kWidePanelBytes && K < kPackedPanelDepth)
+    for (int64_t n = Co / kWideMR; n >= 1; --n)
+      if ((Co - n * kWideMR) % kMR == 0) {
+        rb.wide = n;
+        rb.narrow = (Co - n * kWideMR) / kMR;
+        return rb;
+      }
+  rb.narrow = round_up(Co, kMR) / kMR;
+  return rb;
+}
+
+// The forward tiles' weights for conv g, in the blocks of output channels of row_blocks(g):
+// wp [G][Co_pad][K] (Co_pad = row_blocks(g).padded()) with block bi, of width w rows from row0,
+// at wp + (gi*Co_pad + row0)*K laid out [K][w]: wp[...][k*w + r] = weight(gi, row0 + r, k), the
+// weight of output channel row0 + r of group gi at row k of col, zero for rows past Co, so that a
+// tile's broadcasts for one k are adjacent. Written in order (w rows of the weight read side by
+// side), over the threads when large, into the calling thread's scratch (kept between calls: no
+// allocation and no page faults per call); the pointer stays valid until the next packing on this
+// thread.
 template <class Weight>
 const real* pack_tile_weights(const Conv2dGeometry& g, Weight&& weight) {
-  const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), blocks = round_up(Co, kMR) / kMR;
-  real* wp = thread_scratch(kPackedWeightsSlot, G * blocks * K * kMR);
-#pragma omp parallel for schedule(static) if (G * blocks * K * kMR > 65536 && !omp_in_parallel())
+  const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size();
+  const RowBlocks rb = row_blocks(g);
+  const int64_t blocks = rb.count(), Co_pad = rb.padded();
+  real* wp = thread_scratch(kPackedWeightsSlot, G * Co_pad * K);
+#pragma omp parallel for schedule(static) if (G * Co_pad * K > 65536 && !omp_in_parallel())
   for (int64_t item = 0; item < G * blocks; ++item) {
-    const int64_t gi = item / blocks, bi = item % blocks, rows = std::min<int64_t>(kMR, Co - bi * kMR);
-    real* d = wp + item * K * kMR;
+    const int64_t gi = item / blocks, bi = item % blocks, row0 = rb.row0(bi), width = rb.width(bi);
+    const int64_t rows = std::min<int64_t>(width, Co - row0);
+    real* d = wp + (gi * Co_pad + row0) * K;
     for (int64_t k = 0; k < K; ++k)
-      for (int64_t r = 0; r < kMR; ++r) d[k * kMR + r] = r < rows ? weight(gi, bi * kMR + r, k) : real(0);
+      for (int64_t r = 0; r < width; ++r) d[k * width + r] = r < rows ? weight(gi, row0 + r, k) : real(0);
   }
   return wp;
 }
@@ -395,7 +454,8 @@ const real* pack_tile_weights(const Conv2dGeometry& g, const real* w) {
 void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const real* wp, const real* bp, real* y,
                                bool accumulate, bool relu, const real* residual, int64_t chunk) {
   const int64_t Co = g.out_channels, K = g.patch_size(), P = g.out_plane(), kk = g.kernel_h * g.kernel_w;
-  const int64_t blocks = round_up(Co, kMR) / kMR, chunks = (g.in_channels + chunk - 1) / chunk;
+  const RowBlocks rb = row_blocks(g);
+  const int64_t blocks = rb.count(), chunks = (g.in_channels + chunk - 1) / chunk;
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = Co * P;
   // The convolutions of a full chunk of input channels and of the last one: their shifted-image
   // geometry and row offsets.
@@ -408,7 +468,7 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
   const double flops = 2.0 * g.batch * Co * P * K;
   for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* S = scratch(0, s_size + kPanel);
-    real* tmp = scratch(1, kMR * kPanel);
+    real* tmp = scratch(1, kWideMR * kPanel);
     for (int64_t n = begin; n < end; ++n) {
       if (residual) copy_residual_part(residual, y, n, Co, P, 0, P);
       for (int64_t c = 0; c < chunks; ++c) {
@@ -421,11 +481,13 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
         for (int64_t p0 = 0; p0 < P; p0 += kPanel) {
           const int64_t np = std::min(kPanel, P - p0);
           for (int64_t bi = 0; bi < blocks; ++bi) {
-            const real* a = wp + bi * K * kMR + k0 * kMR;
-            const real* bias = bp && c == 0 ? bp + bi * kMR : nullptr;
-            const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
-            tile_to_output(depth, a, S + p0, off, y + n * y_image + bi * kMR * P + p0, P, rows, np, load_c, bias,
-                           relu && is_last, tmp);
+            const int64_t row0 = rb.row0(bi);
+            const int width = rb.width(bi);
+            const real* a = wp + row0 * K + k0 * width;
+            const real* bias = bp && c == 0 ? bp + row0 : nullptr;
+            const int64_t rows = std::min<int64_t>(width, Co - row0);
+            block_to_output(width, depth, a, S + p0, off, y + n * y_image + row0 * P + p0, P, rows, np, load_c, bias,
+                            relu && is_last, tmp);
           }
         }
       }
@@ -436,13 +498,14 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
 // y (= or +=) conv2d(x, w) + b (+ residual), then max(·, 0) when relu, with wp the weights as
 // pack_tile_weights lays them out. Per image: S = shifted_image(x_n);
 // then for each group, block of rows of col (all K of them, or kPackedPanelBlock when the panels
-// are packed), panel of kPanel output positions and kMR-row block of the packed weights, one
+// are packed), panel of kPanel output positions and block of the packed weights (RowBlocks), one
 // register tile reads its rows of B straight out of S (y_g[:, panel] (+)= w_g · col_g[:, panel]
 // over those rows; the bias goes in with the first block of rows, the ReLU with the last).
 void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp, const real* b, real* y,
                          bool accumulate, bool relu = false, const real* residual = nullptr) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size(), P = g.out_plane();
-  const int64_t Co_pad = round_up(Co, kMR), blocks = Co_pad / kMR;
+  const RowBlocks rb = row_blocks(g);
+  const int64_t Co_pad = rb.padded(), blocks = rb.count();
   const int64_t x_image = g.in_channels * g.in_plane(), y_image = g.out_channels * P;
   const PatchGeometry patch = g.patch();
   const int64_t s_size = ShiftedLayout(patch).size(g.kernel_w);
@@ -461,7 +524,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp,
   // (K = 1152), 1.05-1.08x at 256 channels, 1.11-1.29x on VGG-7's 512-channel ones, 0.98-1.06x at
   // 512 channels 7×7 and 0.92-1.28x on VGG-7's 256-channel ones; 0.79-0.92x for K <= 576, where
   // the copy is not paid back.
-  const bool pack_panels = blocks >= 4 && K >= kPackedPanelDepth;
+  const bool pack_panels = Co_pad >= 4 * kMR && K >= kPackedPanelDepth;
   const int64_t kc = pack_panels ? kPackedPanelBlock : K;
   // Work items: (image, part), a part being a contiguous range of the image's panels.
   const int64_t panels = (P + kPanel - 1) / kPanel, splits = image_splits(g.batch, panels);
@@ -474,7 +537,7 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp,
   }
   for_each_piece(g.batch * splits, flops, [&](int64_t, int64_t begin, int64_t end) {
     real* S = in_place ? nullptr : by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
-    real* tmp = scratch(1, kMR * kPanel);
+    real* tmp = scratch(1, kWideMR * kPanel);
     real* packed = pack_panels ? scratch(2, kc * kPanel) : nullptr;
     const auto build = [&](const PatchGeometry& pg, const real* xn, real* s) {
       if (in_place) return;
@@ -507,16 +570,19 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp,
               for (int64_t k = k0; k < k0 + kd; ++k)
                 std::copy_n(Sn + off[gi * K + k] + base(p0), kPanel, packed + (k - k0) * kPanel);
             for (int64_t bi = 0; bi < blocks; ++bi) {
-              const real* a = wp + ((gi * blocks + bi) * K + k0) * kMR;
-              const real* bias = b && first ? bp.data() + gi * Co_pad + bi * kMR : nullptr;
-              const int64_t rows = std::min<int64_t>(kMR, Co - bi * kMR);
+              const int64_t row0 = rb.row0(bi);
+              const int width = rb.width(bi);
+              const real* a = wp + (gi * Co_pad + row0) * K + k0 * width;
+              const real* bias = b && first ? bp.data() + gi * Co_pad + row0 : nullptr;
+              const int64_t rows = std::min<int64_t>(width, Co - row0);
               const bool add = load_c || !first, r = relu && last;
-              real* out = y + n * y_image + (gi * Co + bi * kMR) * P + p0;
-              if (rows == kMR && packed_panel) {
+              real* out = y + n * y_image + (gi * Co + row0) * P + p0;
+              if (rows == kMR && packed_panel) {  // packed panels have kMR blocks only (row_blocks)
                 tile<kMR, kNV, false, false>(kd, a, nullptr, packed, nullptr, kPanel, out, P, add, bias, nullptr, r);
                 continue;
               }
-              tile_to_output(kd, a, Sn + base(p0), off.data() + gi * K + k0, out, P, rows, np, add, bias, r, tmp);
+              block_to_output(width, kd, a, Sn + base(p0), off.data() + gi * K + k0, out, P, rows, np, add, bias, r,
+                              tmp);
             }
           }
         }
@@ -597,7 +663,7 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
               tile<kMR, kNV, false, true, true>(Co, a, nullptr, bg, boff, 0, nullptr, 0, true, nullptr, crow);
               continue;
             }
-            panel_tile(np, Co, a, bg, boff, col, kPanel, false, nullptr, false);
+            panel_tile<kMR>(np, Co, a, bg, boff, col, kPanel, false, nullptr, false);
             for (int64_t r = 0; r < rows; ++r) {
               real* d = dS + row_off[perm[bi * kMR + r]] + p0;
               const real* c = col + r * kPanel;
@@ -690,7 +756,7 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
         for (int64_t gi = 0; gi < G; ++gi) {
           const real* bg = B.base + gi * Co * B.ld;
           for (int64_t bi = 0; bi < blocks; ++bi) {
-            panel_tile(np, Co, wt.data() + (gi * blocks + bi) * Co * kMR, bg, B.boff, col, kPanel, false, nullptr,
+            panel_tile<kMR>(np, Co, wt.data() + (gi * blocks + bi) * Co * kMR, bg, B.boff, col, kPanel, false, nullptr,
                        false);
             const int64_t rows = std::min<int64_t>(kMR, K - bi * kMR);
             if (runs_interleave) {
@@ -777,7 +843,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
     int64_t group = -1;     // the shifted image it reads (-1: no tap reaches the phase)
     int64_t K = 0, P = 0;   // its patch size (out_channels/G * taps) and positions
     int64_t at = 0;         // where its [in_channels, P] output starts in the image's buffer
-    std::vector<real> wp;   // [G][blocks][K][kMR], as conv2d_forward_impl packs its weights
+    std::vector<real> wp;   // [G][blocks][K][kMR]: kMR-row blocks only (not RowBlocks)
     std::vector<int64_t> off;
   };
   // The phases sharing a row length B read one shifted image of dy, with the padding and kernel
@@ -860,7 +926,7 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
           for (int64_t gi = 0; gi < G; ++gi)
             for (int64_t bi = 0; bi < blocks; ++bi) {
               const int64_t rows = std::min<int64_t>(kMR, Ci - bi * kMR);
-              tile_to_output(ph.K, ph.wp.data() + (gi * blocks + bi) * ph.K * kMR, s + p0, ph.off.data() + gi * ph.K,
+              tile_to_output<kMR>(ph.K, ph.wp.data() + (gi * blocks + bi) * ph.K * kMR, s + p0, ph.off.data() + gi * ph.K,
                              out + (gi * Ci + bi * kMR) * ph.P + p0, ph.P, rows, np, false, nullptr, false, tmp);
             }
         }
