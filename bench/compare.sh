@@ -13,7 +13,9 @@
 # each case alternates R times, which side goes first alternating too (ours, PyTorch, PyTorch,
 # ours, ours, PyTorch, ...); the table then gives each side's median
 # images/s over the rounds, their ratio, and the range of the R per-round ratios, so that a
-# ratio can be told apart from the host's drift (the table's peak RSS is the largest). Measure on an idle
+# ratio can be told apart from the host's drift (the table's peak RSS is the largest). The gemm
+# case runs at least 10 rounds: both sides make the same OpenBLAS call, a round takes seconds, and
+# its ratio of medians over 3 rounds swung 0.89-1.07 between runs on this host. Measure on an idle
 # machine: on a busy one, wall times jump by scheduler time slices; the JSON lines also carry the
 # minimum and the median CPU time of the process (*_ms_min, *_ms_cpu), steadier under load, best
 # with OMP_WAIT_POLICY=passive in the environment. PyTorch is Debian's (/usr/bin/python3) with its
@@ -45,8 +47,11 @@ run_torch() {
   OMP_NUM_THREADS=$threads LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX \
     /usr/bin/python3 "$here/tools/bench_torch.py" --case "$1" "${args[@]}"
 }
+min_gemm_rounds=10
 for c in $cases; do
-  for ((r = 0; r < rounds; ++r)); do
+  case_rounds=$rounds
+  if [ "$c" = gemm ] && ((case_rounds < min_gemm_rounds)); then case_rounds=$min_gemm_rounds; fi
+  for ((r = 0; r < case_rounds; ++r)); do
     # Which side goes first alternates from round to round (ours, PyTorch, PyTorch, ours, ...),
     # so that neither always runs in the wake of the other or of the previous case.
     if ((r % 2 == 0)); then
@@ -72,7 +77,6 @@ def by_case(text):
 
 
 ours, torch = by_case(sys.argv[1]), by_case(sys.argv[2])
-rounds = len(next(iter(ours.values())))
 med = statistics.median
 
 
@@ -80,7 +84,7 @@ def cells(a, b, key):
     """Median of each side over the rounds, their ratio, and the range of the per-round ratios."""
     x, y = [r[key] for r in a], [r[key] for r in b]
     per_round = [p / q for p, q in zip(x, y)]
-    spread = "%.2f-%.2f" % (min(per_round), max(per_round)) if rounds > 1 else ""
+    spread = "%.2f-%.2f" % (min(per_round), max(per_round)) if len(per_round) > 1 else ""
     return med(x), med(y), med(x) / med(y), spread
 
 
@@ -101,9 +105,12 @@ for name, a in ours.items():
     if a[0].get("forward_macs") != b[0].get("forward_macs") or a[0].get("params") != b[0].get("params"):
         notes.append("%s: forward MACs %s (ours) vs %s (pytorch), parameters %s vs %s" % (
             name, a[0].get("forward_macs"), b[0].get("forward_macs"), a[0].get("params"), b[0].get("params")))
-print("ratio = ours / pytorch (speed: > 1 means ours is faster), of the medians over %d round(s); range: the lowest "
-      "and highest ratio of a single round; GFLOP/s in the JSON lines count a training step as 6 x forward MACs and "
-      "an inference step as 2 x forward MACs" % rounds)
+model_rounds = "/".join(str(k) for k in sorted({len(a) for n, a in ours.items() if n != "gemm"}))
+over = ", ".join(([model_rounds + " round(s)"] if model_rounds else []) +
+                 (["%d round(s) for gemm" % len(ours["gemm"])] if "gemm" in ours else []))
+print("ratio = ours / pytorch (speed: > 1 means ours is faster), of the medians over %s; range: the lowest and highest "
+      "ratio of a single round; GFLOP/s in the JSON lines count a training step as 6 x forward MACs and an inference "
+      "step as 2 x forward MACs" % over)
 for n in notes:
     print("note: the two models differ: " + n)
 PY
