@@ -756,8 +756,8 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
         for (int64_t gi = 0; gi < G; ++gi) {
           const real* bg = B.base + gi * Co * B.ld;
           for (int64_t bi = 0; bi < blocks; ++bi) {
-            panel_tile<kMR>(np, Co, wt.data() + (gi * blocks + bi) * Co * kMR, bg, B.boff, col, kPanel, false, nullptr,
-                       false);
+            panel_tile<kMR>(np, Co, wt.data() + (gi * blocks + bi) * Co * kMR, bg, B.boff, col, kPanel, false,
+                            nullptr, false);
             const int64_t rows = std::min<int64_t>(kMR, K - bi * kMR);
             if (runs_interleave) {
               for (int64_t r = 0; r < rows; r += kw) {
@@ -926,8 +926,9 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
           for (int64_t gi = 0; gi < G; ++gi)
             for (int64_t bi = 0; bi < blocks; ++bi) {
               const int64_t rows = std::min<int64_t>(kMR, Ci - bi * kMR);
-              tile_to_output<kMR>(ph.K, ph.wp.data() + (gi * blocks + bi) * ph.K * kMR, s + p0, ph.off.data() + gi * ph.K,
-                             out + (gi * Ci + bi * kMR) * ph.P + p0, ph.P, rows, np, false, nullptr, false, tmp);
+              tile_to_output<kMR>(ph.K, ph.wp.data() + (gi * blocks + bi) * ph.K * kMR, s + p0,
+                                  ph.off.data() + gi * ph.K, out + (gi * Ci + bi * kMR) * ph.P + p0, ph.P, rows, np,
+                                  false, nullptr, false, tmp);
             }
         }
       }
