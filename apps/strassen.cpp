@@ -22,6 +22,7 @@
 #include "core/ops/profiler.h"
 #include "core/tuned_environment.h"
 #include "train/metrics.h"
+#include "train/run_setup.h"
 #include "train/trainer.h"
 
 int cmd_count(int argc, char** argv);  // apps/cmd_count.cpp
@@ -61,19 +62,20 @@ int cmd_train(int argc, char** argv) {
   run.out_dir = r.count("out") ? r["out"].as<std::string>() : "runs/" + config.name;
   run.resume = r.count("resume") > 0;
   run.progress = r.count("no-progress") == 0;
-  const st::TrainSummary s = st::run_training(config, run);
+  const st::TrainSummary s = st::run_training(config, run, st::build_teacher(config));
   if (st::profiler::enabled()) st::profiler::report(std::cerr);  // ST_PROFILE=1
   for (const st::PhaseResult& p : s.phases)
-    std::printf("%s: phase '%s'%s%s: test top-1 %.2f%%, top-5 %.2f%%\n", config.name.c_str(), p.name.c_str(),
-                p.mode.empty() ? "" : " mode ", p.mode.c_str(), 100 * p.test.top1, 100 * p.test.top5);
+    std::printf("%s: phase '%s'%s%s: test %s\n", config.name.c_str(), p.name.c_str(), p.mode.empty() ? "" : " mode ",
+                p.mode.c_str(), st::format_scores(p.test).c_str());
+  const std::string best = st::format_value(s.monitor.name, s.best);
   if (s.epochs_run == 0) {
-    std::printf("%s: already complete (%lld epochs); best %.2f%%; weights checksum %s; run in %s\n", config.name.c_str(),
-                static_cast<long long>(config.epochs), 100 * s.best_top1, s.checksum.c_str(), run.out_dir.c_str());
+    std::printf("%s: already complete (%lld epochs); best %s; weights checksum %s; run in %s\n", config.name.c_str(),
+                static_cast<long long>(config.epochs), best.c_str(), s.checksum.c_str(), run.out_dir.c_str());
     return 0;
   }
-  std::printf("%s: %lld epochs in %.1f s; test top-1 %.2f%%, top-5 %.2f%%; best %.2f%%; weights checksum %s; run in %s\n",
-              config.name.c_str(), static_cast<long long>(s.epochs_run), s.seconds, 100 * s.last_test.top1,
-              100 * s.last_test.top5, 100 * s.best_top1, s.checksum.c_str(), run.out_dir.c_str());
+  std::printf("%s: %lld epochs in %.1f s; test %s; best %s; weights checksum %s; run in %s\n", config.name.c_str(),
+              static_cast<long long>(s.epochs_run), s.seconds, st::format_scores(s.last_test).c_str(), best.c_str(),
+              s.checksum.c_str(), run.out_dir.c_str());
   return 0;
 }
 
@@ -88,15 +90,11 @@ int cmd_eval(int argc, char** argv) {
   if (r.count("set")) overrides = r["set"].as<std::vector<std::string>>();
   const st::ExperimentConfig config = st::load_experiment_config(require(r, "config"), overrides);
   const std::string ckpt = require(r, "checkpoint");
-  const st::EvalResult e = st::evaluate_checkpoint(config, ckpt);
-  const std::string line = st::JsonLine()
-                               .add("checkpoint", ckpt)
-                               .add("split", "test")
-                               .add("images", e.count)
-                               .add("loss", e.loss)
-                               .add("top1", e.top1)
-                               .add("top5", e.top5)
-                               .str();
+  const st::EvalSummary e = st::evaluate_checkpoint(config, ckpt);
+  st::JsonLine json;
+  json.add("checkpoint", ckpt).add("split", "test").add(e.unit, e.count);
+  for (const auto& [name, value] : e.metrics) json.add(name, value);
+  const std::string line = json.str();
   std::printf("%s\n", line.c_str());
   if (r.count("json")) {
     const std::string path = r["json"].as<std::string>();

@@ -54,6 +54,8 @@ void read_data(JsonReader r, DataConfig* d) {
   if (d->batch_size < 1 || d->batch_size > 65536) r.fail("batch_size", "must be in [1, 65536]");
   d->eval_batch_size = r.get<int64_t>("eval_batch_size", d->eval_batch_size);
   if (d->eval_batch_size < 1 || d->eval_batch_size > 65536) r.fail("eval_batch_size", "must be in [1, 65536]");
+  d->workers = r.get<int64_t>("workers", d->workers);
+  if (d->workers < 0 || d->workers > 256) r.fail("workers", "must be in [0, 256]");
   d->train_transform.pad_crop = imagenet ? 0 : 4;
   d->train_transform.horizontal_flip = true;
   if (imagenet) {  // the ImageNet channel statistics, 0..255 units
@@ -333,6 +335,7 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
   if (r.has("distill")) read_distill(r.child("distill"), &c.distill);
   r.finish();
   c.resolved_json = r.resolved().dump(2) + "\n";
+  c.model_json = r.resolved().at("model").dump();
   return c;
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "data/loader.h"
+#include "data/transforms.h"
 #include "models/factory.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
@@ -22,6 +22,7 @@ struct DataConfig {
   int64_t limit_train = 0;                // use only the first N training images (0: all)
   int64_t batch_size = 128;
   int64_t eval_batch_size = 500;
+  int64_t workers = 1;                    // loader threads building batches (0: on the training thread)
   ImageTransformOptions train_transform;  // augmentation + normalisation for training
   ImageTransformOptions eval_transform;   // normalisation only
 };
@@ -79,6 +80,7 @@ struct ExperimentConfig {
   InitConfig init;
   DistillConfig distill;
   std::string resolved_json;  // the fully resolved config (defaults filled in), pretty-printed
+  std::string model_json;     // its "model" block on one line: what checkpoints are checked against
 };
 
 // Reads and validates `path` after applying the "key.path=value" overrides. Throws st::Error

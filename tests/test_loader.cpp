@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "data/cifar_dataset.h"
 #include "data/loader.h"
 #include "data/transforms.h"
 
@@ -28,6 +29,10 @@ std::shared_ptr<const Cifar10> make_dataset(int64_t n) {
   return d;
 }
 
+std::shared_ptr<const Dataset> cifar(std::shared_ptr<const Cifar10> records, const ImageTransformOptions& tr = {}) {
+  return std::make_shared<CifarDataset>(std::move(records), tr);
+}
+
 std::vector<int64_t> iota(int64_t n) {
   std::vector<int64_t> v(n);
   for (int64_t i = 0; i < n; ++i) v[i] = i;
@@ -39,11 +44,11 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 }
 
 bool same_batch(const Batch& a, const Batch& b) {
-  return a.epoch == b.epoch && a.index == b.index && a.labels == b.labels && a.records == b.records &&
-         same_bits(a.images, b.images);
+  return a.epoch == b.epoch && a.index == b.index && a.targets == b.targets && a.examples == b.examples &&
+         same_bits(a.inputs, b.inputs);
 }
 
-std::vector<Batch> run_epoch(CifarLoader& loader, int64_t epoch) {
+std::vector<Batch> run_epoch(Loader& loader, int64_t epoch) {
   loader.start_epoch(epoch);
   std::vector<Batch> out;
   Batch b;
@@ -232,9 +237,10 @@ TEST_CASE("loader: one shuffled epoch serves every index exactly once, with its 
   std::vector<int64_t> indices;
   for (int64_t i = 0; i < 103; i += 2) indices.push_back((i * 37) % 103);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 10;
   opt.seed = 5;
-  CifarLoader loader(data, indices, opt);
+  Loader loader(cifar(data, tr), indices, opt);
   CHECK(loader.size() == 52);
   CHECK(loader.batches_per_epoch() == 6);
   const auto batches = run_epoch(loader, 0);
@@ -245,15 +251,15 @@ TEST_CASE("loader: one shuffled epoch serves every index exactly once, with its 
     CHECK(b.index == static_cast<int64_t>(k));
     CHECK(b.epoch == 0);
     const int64_t expect = k < 5 ? 10 : 2;
-    REQUIRE(b.images.shape() == Shape{expect, 3, 32, 32});
-    REQUIRE(static_cast<int64_t>(b.labels.size()) == expect);
+    REQUIRE(b.inputs.shape() == Shape{expect, 3, 32, 32});
+    REQUIRE(static_cast<int64_t>(b.targets.size()) == expect);
     for (int64_t i = 0; i < expect; ++i) {
-      const int64_t r = b.records[i];
+      const int64_t r = b.examples[i];
       seen.push_back(r);
-      CHECK(b.labels[i] == data->labels[r]);
+      CHECK(b.targets[i] == data->labels[r]);
       // No augmentation: the image is the normalised record.
-      const auto want = apply(data->pixels.data() + r * P, opt.transform, center_crop_flip(opt.transform));
-      REQUIRE(std::memcmp(b.images.data() + i * P, want.data(), P * sizeof(real)) == 0);
+      const auto want = apply(data->pixels.data() + r * P, tr, center_crop_flip(tr));
+      REQUIRE(std::memcmp(b.inputs.data() + i * P, want.data(), P * sizeof(real)) == 0);
     }
   }
   auto sorted_seen = seen, sorted_idx = indices;
@@ -270,12 +276,13 @@ TEST_CASE("loader: without shuffle the order is the index list's", "[data][loade
   const auto data = make_dataset(30);
   std::vector<int64_t> indices{29, 3, 3, 17, 0, 8, 12};
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 3;
   opt.shuffle = false;
-  CifarLoader loader(data, indices, opt);
+  Loader loader(cifar(data, tr), indices, opt);
   for (int64_t epoch : {0, 4}) {
     std::vector<int64_t> seen;
-    for (const Batch& b : run_epoch(loader, epoch)) seen.insert(seen.end(), b.records.begin(), b.records.end());
+    for (const Batch& b : run_epoch(loader, epoch)) seen.insert(seen.end(), b.examples.begin(), b.examples.end());
     CHECK(seen == indices);
   }
 }
@@ -283,19 +290,21 @@ TEST_CASE("loader: without shuffle the order is the index list's", "[data][loade
 TEST_CASE("loader: batches are a pure function of (seed, epoch)", "[data][loader]") {
   const auto data = make_dataset(150);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 16;
   opt.seed = 1234;
-  opt.transform.pad_crop = 4;
-  opt.transform.horizontal_flip = true;
-  CifarLoader a(data, iota(150), opt);
+  tr.pad_crop = 4;
+  tr.horizontal_flip = true;
+  Loader a(cifar(data, tr), iota(150), opt);
   const auto ref = run_epoch(a, 3);
   REQUIRE(ref.size() == 10);
 
   SECTION("a second loader, with and without the producer thread") {
-    for (int64_t prefetch : {0, 1, 3, 20}) {
+    for (auto [workers, prefetch] : {std::pair<int64_t, int64_t>{0, 0}, {1, 1}, {1, 3}, {2, 2}, {4, 20}}) {
       LoaderOptions o2 = opt;
+      o2.workers = workers;
       o2.prefetch = prefetch;
-      CifarLoader b(data, iota(150), o2);
+      Loader b(cifar(data, tr), iota(150), o2);
       const auto got = run_epoch(b, 3);
       REQUIRE(got.size() == ref.size());
       for (size_t k = 0; k < ref.size(); ++k) REQUIRE(same_batch(got[k], ref[k]));
@@ -303,7 +312,7 @@ TEST_CASE("loader: batches are a pure function of (seed, epoch)", "[data][loader
     }
   }
   SECTION("restarting mid-epoch, and between other epochs") {
-    CifarLoader b(data, iota(150), opt);
+    Loader b(cifar(data, tr), iota(150), opt);
     b.start_epoch(3);
     Batch x;
     for (int i = 0; i < 4; ++i) REQUIRE(b.next(x));
@@ -315,7 +324,7 @@ TEST_CASE("loader: batches are a pure function of (seed, epoch)", "[data][loader
     for (size_t k = 0; k < ref.size(); ++k) REQUIRE(same_batch(got[k], ref[k]));
   }
   SECTION("resuming at a batch inside the epoch") {
-    CifarLoader b(data, iota(150), opt);
+    Loader b(cifar(data, tr), iota(150), opt);
     b.start_epoch(3, 6);
     Batch x;
     for (size_t k = 6; k < ref.size(); ++k) {
@@ -330,12 +339,12 @@ TEST_CASE("loader: batches are a pure function of (seed, epoch)", "[data][loader
     const Batch& b = ref[1];
     int flipped = 0, shifted = 0;
     for (int64_t i = 0; i < 16; ++i) {
-      const uint8_t* src = data->pixels.data() + b.records[i] * P;
+      const uint8_t* src = data->pixels.data() + b.examples[i] * P;
       bool found = false;
       for (int64_t dy = 0; dy <= 8 && !found; ++dy)
         for (int64_t dx = 0; dx <= 8 && !found; ++dx)
           for (bool flip : {false, true})
-            if (std::memcmp(apply(src, opt.transform, {dy, dx, flip}).data(), b.images.data() + i * P,
+            if (std::memcmp(apply(src, tr, {dy, dx, flip}).data(), b.inputs.data() + i * P,
                             P * sizeof(real)) == 0) {
               found = true, flipped += flip, shifted += (dy != 4 || dx != 4);
               break;
@@ -351,15 +360,16 @@ TEST_CASE("loader: batches are a pure function of (seed, epoch)", "[data][loader
 TEST_CASE("loader: epochs and seeds change the order and the augmentation", "[data][loader]") {
   const auto data = make_dataset(100);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 25;
-  opt.transform.pad_crop = 4;
-  opt.transform.horizontal_flip = true;
+  tr.pad_crop = 4;
+  tr.horizontal_flip = true;
   auto records = [&](uint64_t seed, int64_t epoch) {
     LoaderOptions o = opt;
     o.seed = seed;
-    CifarLoader l(data, iota(100), o);
+    Loader l(cifar(data, tr), iota(100), o);
     std::vector<int64_t> r;
-    for (const Batch& b : run_epoch(l, epoch)) r.insert(r.end(), b.records.begin(), b.records.end());
+    for (const Batch& b : run_epoch(l, epoch)) r.insert(r.end(), b.examples.begin(), b.examples.end());
     return r;
   };
   const auto e0 = records(1, 0), e1 = records(1, 1), s2 = records(2, 0);
@@ -369,38 +379,39 @@ TEST_CASE("loader: epochs and seeds change the order and the augmentation", "[da
   // Same record order (no shuffle) but different epochs: the crops differ.
   LoaderOptions o = opt;
   o.shuffle = false;
-  CifarLoader l(data, iota(100), o);
-  CHECK_FALSE(same_bits(l.make_batch(0, 0).images, l.make_batch(1, 0).images));
-  CHECK(same_bits(l.make_batch(1, 2).images, l.make_batch(1, 2).images));
+  Loader l(cifar(data, tr), iota(100), o);
+  CHECK_FALSE(same_bits(l.make_batch(0, 0).inputs, l.make_batch(1, 0).inputs));
+  CHECK(same_bits(l.make_batch(1, 2).inputs, l.make_batch(1, 2).inputs));
 }
 
 TEST_CASE("loader: drop_last", "[data][loader]") {
   const auto data = make_dataset(103);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 10;
   opt.drop_last = true;
-  CifarLoader keep_all(data, iota(103), [&] { auto o = opt; o.drop_last = false; return o; }());
-  CifarLoader drop(data, iota(103), opt);
+  Loader keep_all(cifar(data, tr), iota(103), [&] { auto o = opt; o.drop_last = false; return o; }());
+  Loader drop(cifar(data, tr), iota(103), opt);
   CHECK(keep_all.batches_per_epoch() == 11);
   CHECK(drop.batches_per_epoch() == 10);
   const auto batches = run_epoch(drop, 2);
   REQUIRE(batches.size() == 10);
   std::set<int64_t> seen;
   for (const Batch& b : batches) {
-    CHECK(b.images.size(0) == 10);
-    seen.insert(b.records.begin(), b.records.end());
+    CHECK(b.inputs.size(0) == 10);
+    seen.insert(b.examples.begin(), b.examples.end());
   }
   CHECK(seen.size() == 100);  // 3 records of this epoch's permutation are left out
   // The kept batches are the same as those of the loader that keeps the remainder.
   const auto full = run_epoch(keep_all, 2);
   REQUIRE(full.size() == 11);
-  CHECK(full.back().images.size(0) == 3);
+  CHECK(full.back().inputs.size(0) == 3);
   for (size_t k = 0; k < 10; ++k) CHECK(same_batch(full[k], batches[k]));
   // Exact multiple: nothing to drop.
-  CifarLoader exact(data, iota(100), opt);
+  Loader exact(cifar(data, tr), iota(100), opt);
   CHECK(exact.batches_per_epoch() == 10);
   // Fewer samples than one batch: an error rather than an epoch with no batch.
-  CHECK_THROWS_WITH(CifarLoader(data, iota(7), opt), Catch::Contains("7 samples") && Catch::Contains("batch_size 10"));
+  CHECK_THROWS_WITH(Loader(cifar(data, tr), iota(7), opt), Catch::Contains("7 examples") && Catch::Contains("batch_size 10"));
 }
 
 TEST_CASE("holdout_split is deterministic, disjoint and complete", "[data][loader]") {
@@ -427,19 +438,20 @@ TEST_CASE("holdout_split is deterministic, disjoint and complete", "[data][loade
 TEST_CASE("loader: errors carry the offending values", "[data][loader]") {
   const auto data = make_dataset(20);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 0;
-  CHECK_THROWS_WITH(CifarLoader(data, iota(20), opt), Catch::Contains("batch_size") && Catch::Contains("0"));
+  CHECK_THROWS_WITH(Loader(cifar(data, tr), iota(20), opt), Catch::Contains("batch_size") && Catch::Contains("0"));
   opt.batch_size = -3;
-  CHECK_THROWS_AS(CifarLoader(data, iota(20), opt), Error);
+  CHECK_THROWS_AS(Loader(cifar(data, tr), iota(20), opt), Error);
   opt.batch_size = 4;
-  CHECK_THROWS_WITH(CifarLoader(data, {0, 5, 20}, opt), Catch::Contains("index 20") && Catch::Contains("[0, 20)"));
-  CHECK_THROWS_WITH(CifarLoader(data, {-1}, opt), Catch::Contains("index -1"));
-  CHECK_THROWS_WITH(CifarLoader(data, {}, opt), Catch::Contains("empty"));
-  CHECK_THROWS_WITH(CifarLoader(nullptr, {0}, opt), Catch::Contains("null"));
+  CHECK_THROWS_WITH(Loader(cifar(data, tr), {0, 5, 20}, opt), Catch::Contains("index 20") && Catch::Contains("[0, 20)"));
+  CHECK_THROWS_WITH(Loader(cifar(data, tr), {-1}, opt), Catch::Contains("index -1"));
+  CHECK_THROWS_WITH(Loader(cifar(data, tr), {}, opt), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(Loader(cifar(nullptr, tr), {0}, opt), Catch::Contains("null"));
   opt.prefetch = -1;
-  CHECK_THROWS_WITH(CifarLoader(data, iota(20), opt), Catch::Contains("prefetch") && Catch::Contains("-1"));
+  CHECK_THROWS_WITH(Loader(cifar(data, tr), iota(20), opt), Catch::Contains("prefetch") && Catch::Contains("-1"));
   opt.prefetch = 3;
-  CifarLoader loader(data, iota(20), opt);
+  Loader loader(cifar(data, tr), iota(20), opt);
   Batch b;
   CHECK_THROWS_WITH(loader.next(b), Catch::Contains("start_epoch"));
   CHECK_THROWS_WITH(loader.start_epoch(-1), Catch::Contains("-1"));
@@ -448,18 +460,19 @@ TEST_CASE("loader: errors carry the offending values", "[data][loader]") {
   auto broken = std::make_shared<Cifar10>();
   broken->labels = {1, 2};
   broken->pixels.resize(P);
-  CHECK_THROWS_WITH(CifarLoader(broken, {0}, opt), Catch::Contains("2 labels") && Catch::Contains(std::to_string(P)));
+  CHECK_THROWS_WITH(Loader(cifar(broken, tr), {0}, opt), Catch::Contains("2 labels") && Catch::Contains(std::to_string(P)));
 }
 
 TEST_CASE("loader: stopping or destroying mid-epoch joins the producer", "[data][loader]") {
   const auto data = make_dataset(200);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 8;
   opt.prefetch = 2;
-  opt.transform.pad_crop = 4;
-  opt.transform.horizontal_flip = true;
+  tr.pad_crop = 4;
+  tr.horizontal_flip = true;
   for (int rep = 0; rep < 50; ++rep) {
-    CifarLoader loader(data, iota(200), opt);
+    Loader loader(cifar(data, tr), iota(200), opt);
     loader.start_epoch(rep);
     Batch b;
     for (int i = 0; i < rep % 5; ++i) REQUIRE(loader.next(b));
@@ -470,27 +483,136 @@ TEST_CASE("loader: stopping or destroying mid-epoch joins the producer", "[data]
     }
     if (rep % 7 == 0) loader.start_epoch(rep + 1);  // restart, then destroy with the queue filling
   }  // destructor joins whatever is running
-  { CifarLoader never_started(data, iota(200), opt); }
+  { Loader never_started(cifar(data, tr), iota(200), opt); }
   SUCCEED("no deadlock");
 }
 
 TEST_CASE("loader: several epochs of a larger set (throughput sanity, untimed)", "[data][loader]") {
   const auto data = make_dataset(2000);
   LoaderOptions opt;
+  ImageTransformOptions tr;
   opt.batch_size = 128;
-  opt.transform.pad_crop = 4;
-  opt.transform.horizontal_flip = true;
-  CifarLoader loader(data, iota(2000), opt);
+  tr.pad_crop = 4;
+  tr.horizontal_flip = true;
+  Loader loader(cifar(data, tr), iota(2000), opt);
   int64_t images = 0;
   double checksum = 0;
   for (int64_t epoch = 0; epoch < 3; ++epoch) {
     loader.start_epoch(epoch);
     Batch b;
     while (loader.next(b)) {
-      images += b.images.size(0);
-      checksum += b.images.data()[0];
+      images += b.inputs.size(0);
+      checksum += b.inputs.data()[0];
     }
   }
   CHECK(images == 3 * 2000);
   CHECK(std::isfinite(checksum));
+}
+
+TEST_CASE("loader: worker counts 1, 2 and 4 give identical batches", "[data][loader]") {
+  ImageTransformOptions tr;
+  tr.pad_crop = 4;
+  tr.horizontal_flip = true;
+  const auto data = cifar(make_dataset(250), tr);
+  LoaderOptions opt;
+  opt.batch_size = 7;  // 36 batches, the last one of 5
+  opt.seed = 99;
+  opt.workers = 0;
+  Loader reference(data, iota(250), opt);
+  const auto want = run_epoch(reference, 2);
+  REQUIRE(want.size() == 36);
+  for (int64_t workers : {1, 2, 4}) {
+    for (int64_t prefetch : {1, 3, 8}) {
+      LoaderOptions o = opt;
+      o.workers = workers;
+      o.prefetch = prefetch;
+      Loader loader(data, iota(250), o);
+      const auto got = run_epoch(loader, 2);
+      REQUIRE(got.size() == want.size());
+      for (size_t k = 0; k < want.size(); ++k) REQUIRE(same_batch(got[k], want[k]));
+    }
+  }
+}
+
+namespace {
+// Fails on one example: the loader must report it when that batch is due, after the batches
+// before it, whatever the worker count.
+class FailingDataset : public Dataset {
+ public:
+  explicit FailingDataset(int64_t bad) : bad_(bad) {}
+  int64_t size() const override { return 40; }
+  Shape example_shape() const override { return {2}; }
+  uint64_t draws_per_example() const override { return 1; }
+  int64_t get(int64_t index, Generator& gen, real* out) const override {
+    ST_CHECK(index != bad_, "example " << index << " is broken");
+    out[0] = static_cast<real>(index);
+    out[1] = static_cast<real>(gen.uniform());
+    return index % 3;
+  }
+  int64_t num_classes() const override { return 3; }
+  std::string describe() const override { return "failing"; }
+
+ private:
+  int64_t bad_;
+};
+}  // namespace
+
+TEST_CASE("loader: an example that cannot be made fails its own batch, in order", "[data][loader]") {
+  auto data = std::make_shared<FailingDataset>(25);
+  for (int64_t workers : {0, 1, 2, 4}) {
+    LoaderOptions opt;
+    opt.batch_size = 4;
+    opt.shuffle = false;
+    opt.workers = workers;
+    opt.prefetch = 4;
+    Loader loader(data, iota(40), opt);
+    loader.start_epoch(0);
+    Batch b;
+    for (int k = 0; k < 6; ++k) {
+      REQUIRE(loader.next(b));  // batches 0..5 hold examples 0..23
+      CHECK(b.inputs.data()[0] == static_cast<real>(4 * k));
+    }
+    CHECK_THROWS_WITH(loader.next(b), Catch::Contains("example 25 is broken"));
+    loader.start_epoch(1, 7);  // the loader recovers: a later start works
+    REQUIRE(loader.next(b));
+    CHECK(b.index == 7);
+  }
+  LoaderOptions opt;
+  CHECK_THROWS_WITH(Loader(nullptr, {0}, opt), Catch::Contains("null"));
+  opt.workers = 2;
+  opt.prefetch = 0;
+  CHECK_THROWS_WITH(Loader(data, iota(40), opt), Catch::Contains("prefetch") && Catch::Contains("2 workers"));
+  opt.workers = -1;
+  CHECK_THROWS_WITH(Loader(data, iota(40), opt), Catch::Contains("workers") && Catch::Contains("-1"));
+}
+
+TEST_CASE("loader: sharded ranks serve strided slices of the same epoch", "[data][loader]") {
+  const auto data = cifar(make_dataset(100));
+  LoaderOptions opt;
+  opt.batch_size = 10;
+  opt.seed = 3;
+  opt.world_size = 2;
+  Loader single([&] { return cifar(make_dataset(100)); }(), iota(100), [&] {
+    LoaderOptions o = opt;
+    o.world_size = 1;
+    o.batch_size = 20;
+    return o;
+  }());
+  const auto whole = run_epoch(single, 1);
+  std::vector<std::vector<Batch>> ranks;
+  for (int64_t r = 0; r < 2; ++r) {
+    LoaderOptions o = opt;
+    o.rank = r;
+    Loader l(data, iota(100), o);
+    ranks.push_back(run_epoch(l, 1));
+  }
+  REQUIRE(whole.size() == 5);
+  for (size_t k = 0; k < whole.size(); ++k) {
+    // Rank r's k-th batch is positions r, r + 2, ... of the single process's k-th batch, pixels included.
+    for (int64_t i = 0; i < 20; ++i) {
+      const Batch& part = ranks[i % 2][k];
+      CHECK(part.examples[i / 2] == whole[k].examples[i]);
+      REQUIRE(std::memcmp(part.inputs.data() + (i / 2) * P, whole[k].inputs.data() + i * P, P * sizeof(real)) == 0);
+    }
+  }
 }

@@ -1,6 +1,8 @@
 #include "train/model_state.h"
 
+#include <cmath>
 #include <cstdio>
+#include <set>
 
 #include "core/error.h"
 
@@ -41,6 +43,25 @@ std::vector<std::string> load_model_state_present(const Checkpoint& ckpt, Module
 
 void load_model_state(const Checkpoint& ckpt, Module& model) {
   for (auto& [name, t] : state_of(model)) load_one(ckpt, name, t);
+}
+
+void load_model_state_exact(const Checkpoint& ckpt, Module& model) {
+  load_model_state(ckpt, model);
+  std::set<std::string> known;
+  for (auto& [name, t] : state_of(model)) known.insert(name);
+  for (auto& [name, t] : ckpt.tensors)
+    ST_CHECK(known.count(name) || name.rfind("optim.", 0) == 0,
+             "checkpoint '" << ckpt.source << "' holds tensor '" << name
+                            << "', which this config's model does not have: a checkpoint of another model?");
+}
+
+std::string first_non_finite(const Module& model) {
+  for (auto& [name, t] : state_of(model)) {
+    const real* p = t.data();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (!std::isfinite(p[i])) return name;
+  }
+  return "";
 }
 
 std::string model_checksum(const Module& model) {
