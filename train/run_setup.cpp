@@ -112,10 +112,10 @@ void check_same_model(const Checkpoint& ck, const ExperimentConfig& c) {
 }
 
 std::shared_ptr<Layer> load_trained_model(const ExperimentConfig& c, const Checkpoint& ck) {
-  check_same_model(ck, c);
   Generator gen(c.seed);
   std::shared_ptr<Layer> model = build_model(c.model, gen);
   load_model_state_exact(ck, *model);
+  check_same_model(ck, c);
   if (c.model.strassen.enabled) {
     StrassenMode mode = phase_strassen_mode(c, c.phases.size() - 1);
     if (ck.texts.count("strassen_mode")) mode = parse_strassen_mode(ck.text("strassen_mode"));

@@ -25,8 +25,8 @@ namespace {
 
 TrainState read_resume_state(const RunDir& dir, const ExperimentConfig& c, Module& model) {
   const Checkpoint ck = load_checkpoint(dir.last().string());
-  check_same_model(ck, c);
   load_model_state_exact(ck, model);
+  check_same_model(ck, c);
   TrainState s = read_train_state(ck);
   ST_CHECK(s.epoch <= c.epochs, "--resume: checkpoint '" << ck.source << "' is after epoch " << s.epoch
                                                          << " but the config has only " << c.epochs);
