@@ -14,8 +14,8 @@
 # ours, ours, PyTorch, ...); the table then gives each side's median
 # images/s over the rounds, their ratio, and the range of the R per-round ratios, so that a
 # ratio can be told apart from the host's drift (the table's peak RSS is the largest). The gemm
-# case runs at least 10 rounds: both sides make the same OpenBLAS call, a round takes seconds, and
-# its ratio of medians over 3 rounds swung 0.89-1.07 between runs on this host. Measure on an idle
+# case runs at least 10 rounds: both sides make the same OpenBLAS call and a round takes seconds,
+# and a few rounds leave its ratio a draw of the host's drift (commit e57ab00). Measure on an idle
 # machine: on a busy one, wall times jump by scheduler time slices; the JSON lines also carry the
 # minimum and the median CPU time of the process (*_ms_min, *_ms_cpu), steadier under load, best
 # with OMP_WAIT_POLICY=passive in the environment. PyTorch is Debian's (/usr/bin/python3) with its

@@ -6,13 +6,8 @@
 //   region and sleeps, leaving the core to the other work. On an otherwise idle machine libgomp's
 //   default stays (300000 iterations, as PyTorch runs): a training step runs a few hundred
 //   parallel regions, and a thread that went to sleep between two of them has to be woken.
-//   Measured alternating `strassen bench --case resnet20 --steps 20` on this 2-core host (shared
-//   with other virtual machines), nothing else running: 300000 against 10000, faster in nine
-//   pairs of ten (e.g. 178-221 against 206-245 ms/step in six pairs on a loaded host); the
-//   previous round, on a quiet host, 10000 had measured 170-194 against 187-206 with passive
-//   waiting and active waiting 164-179. With one busy process competing for a core, long spins
-//   lose: 10000 422-432 ms/step against 300000 472-558 (two pairs); the previous round passive
-//   342-352, 10000 355-373, 30000 437-453, 100000 570-620.
+//   The long spin measured faster on an idle machine and slower beside a busy process
+//   (measurements: the messages of commits 182a1f7 and b40984d).
 // - OPENBLAS_CORETYPE, only when OpenBLAS has not recognised the CPU (openblas_core_override in
 //   core/kernels/gemm.h): its generic kernels are 5x slower.
 // A variable the user has set, to anything, is kept as it is (setting OMP_WAIT_POLICY also keeps
