@@ -251,31 +251,22 @@ void visit(const Module& mod, const std::string& name, const CallLog& log, Model
   m->layers.push_back(c);
 }
 
-// Every Strassen layer of the tree with its mode, to switch to dense for the shape pass and back.
-void collect_strassen(Module& mod, std::vector<std::pair<Layer*, StrassenMode>>* out) {
-  if (auto* c = dynamic_cast<StrassenConv2d*>(&mod)) out->emplace_back(c, c->mode());
-  if (auto* l = dynamic_cast<StrassenLinear*>(&mod)) out->emplace_back(l, l->mode());
-  for (auto& [name, child] : mod.named_children()) collect_strassen(*child, out);
-}
-
-void set_mode(Layer* layer, StrassenMode mode) {
-  if (auto* c = dynamic_cast<StrassenConv2d*>(layer)) c->set_mode(mode);
-  if (auto* l = dynamic_cast<StrassenLinear*>(layer)) l->set_mode(mode);
-}
-
 // Restores the Strassen modes and the training flag however the pass ends.
 class RestoreState {
  public:
-  RestoreState(Module& model, std::vector<std::pair<Layer*, StrassenMode>> modes)
-      : model_(model), modes_(std::move(modes)), training_(model.is_training()) {}
+  RestoreState(Module& model, std::vector<StrassenLayer*> layers)
+      : model_(model), layers_(std::move(layers)), training_(model.is_training()) {
+    for (StrassenLayer* l : layers_) modes_.push_back(l->mode());
+  }
   ~RestoreState() {
-    for (auto& [layer, mode] : modes_) set_mode(layer, mode);
+    for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_mode(modes_[i]);
     model_.train(training_);
   }
 
  private:
   Module& model_;
-  std::vector<std::pair<Layer*, StrassenMode>> modes_;
+  std::vector<StrassenLayer*> layers_;
+  std::vector<StrassenMode> modes_;
   bool training_;
 };
 
@@ -284,10 +275,9 @@ class RestoreState {
 ModelCount count_model(Layer& model, const Shape& input) {
   CallLog log;
   {
-    std::vector<std::pair<Layer*, StrassenMode>> modes;
-    collect_strassen(model, &modes);
-    RestoreState restore(model, modes);
-    for (auto& [layer, mode] : modes) set_mode(layer, StrassenMode::Dense);
+    const std::vector<StrassenLayer*> strassen = find_strassen_layers(model);
+    RestoreState restore(model, strassen);
+    for (StrassenLayer* l : strassen) l->set_mode(StrassenMode::Dense);
     model.eval();
     NoGradGuard no_grad;
     const LayerObserver observer = [&log](const Layer& layer, const Shape& in, const Shape& out) {

@@ -14,13 +14,6 @@ namespace st {
 
 namespace {
 
-bool ternary_b(StrassenMode m) {
-  return m == StrassenMode::SpnTernary || m == StrassenMode::TernaryB || m == StrassenMode::TernaryFrozen;
-}
-bool ternary_c(StrassenMode m) {
-  return m == StrassenMode::SpnTernary || m == StrassenMode::TernaryC || m == StrassenMode::TernaryFrozen;
-}
-
 void validate(const StrassenOptions& o) {
   ST_CHECK(o.hidden > 0, "strassen layer: hidden width r = " << o.hidden << " must be positive");
   ST_CHECK(o.out_patch > 0, "strassen layer: out_patch p = " << o.out_patch << " must be positive");
@@ -110,17 +103,6 @@ void fold_spn(const char* layer, const StrassenOptions& o, const TernaryWeight& 
 
 }  // namespace
 
-const char* strassen_mode_name(StrassenMode mode) {
-  switch (mode) {
-    case StrassenMode::Dense: return "dense";
-    case StrassenMode::SpnFloat: return "spn_fp";
-    case StrassenMode::SpnTernary: return "spn_ternary";
-    case StrassenMode::TernaryB: return "ternary_b";
-    case StrassenMode::TernaryC: return "ternary_c";
-    default: return "ternary_frozen";
-  }
-}
-
 StrassenConv2d::StrassenConv2d(const Conv2dLayerOptions& original, const StrassenOptions& opt, Generator& gen)
     : orig_(original), opt_(opt) {
   validate(opt);
@@ -151,6 +133,8 @@ void StrassenConv2d::fold_ternary_scales() {
   fold_spn("StrassenConv2d", opt_, q_b_, q_c_, *w_b_, *w_c_, *a_hat_, bn_.get());
 }
 
+std::vector<TernaryMatrix> StrassenConv2d::ternary_matrices() const { return {q_b_.matrix(*w_b_), q_c_.matrix(*w_c_)}; }
+
 StrassenConv2d::Geometry StrassenConv2d::geometry(int64_t in_extent) const {
   const int64_t p = opt_.out_patch, s = orig_.stride, k = orig_.kernel_h, q = orig_.padding;
   const int64_t extra = ((in_extent % (p * s)) + 1) / 2;  // ceil((H mod p·s) / 2)
@@ -174,7 +158,7 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
   hidden.stride_h = gh.stride, hidden.stride_w = gw.stride;
   hidden.pad_h = gh.pad, hidden.pad_w = gw.pad;
   hidden.groups = opt_.groups;
-  const Tensor w_b = effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode));
+  const Tensor w_b = effective(opt_, q_b_, *w_b_, uses_ternary_b(opt_.mode));
   Tensor h;
   if (!is_training() && !grad_enabled()) {
     // Inference: the hidden batch norm (running statistics, γ = ã, β' = ã ⊙ β) is an affine map
@@ -185,7 +169,7 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
     h = conv2d(x, w_b, Tensor(), hidden);
     h = scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training());
   }
-  Tensor y = conv_transpose2d(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), Tensor(),
+  Tensor y = conv_transpose2d(h, effective(opt_, q_c_, *w_c_, uses_ternary_c(opt_.mode)), Tensor(),
                               ConvTranspose2dOptions::make(opt_.out_patch, 0));
   ST_CHECK(gh.crop + gh.out <= y.size(2) && gw.crop + gw.out <= y.size(3),
            "StrassenConv2d: output " << shape_str(y.shape()) << " cannot be cropped to " << gh.out << "x" << gw.out
@@ -230,44 +214,22 @@ void StrassenLinear::fold_ternary_scales() {
   fold_spn("StrassenLinear", opt_, q_b_, q_c_, *w_b_, *w_c_, *a_hat_, bn_.get());
 }
 
+std::vector<TernaryMatrix> StrassenLinear::ternary_matrices() const { return {q_b_.matrix(*w_b_), q_c_.matrix(*w_c_)}; }
+
 Tensor StrassenLinear::forward(const Tensor& x) {
   const Tensor b = bias_ ? *bias_ : Tensor();
   if (opt_.mode == StrassenMode::Dense) return linear(x, *weight_, b);
   ST_CHECK(!bn_ || x.dim() == 2, "StrassenLinear: the hidden batch norm needs [N, " << in_ << "] input, got "
                                                                                    << shape_str(x.shape()));
   clip_a_hat(*a_hat_);
-  Tensor h = linear(x, effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode)));
+  Tensor h = linear(x, effective(opt_, q_b_, *w_b_, uses_ternary_b(opt_.mode)));
   h = bn_ ? scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training()) : mul(h, *a_hat_);
-  return linear(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), b);
+  return linear(h, effective(opt_, q_c_, *w_c_, uses_ternary_c(opt_.mode)), b);
 }
 
 std::string StrassenLinear::describe() const {
   return "StrassenLinear(" + std::to_string(in_) + ", " + std::to_string(out_) + ", r " + std::to_string(opt_.hidden) +
          ", " + strassen_mode_name(opt_.mode) + ")";
-}
-
-int64_t fold_ternary_scales(Module& model) {
-  int64_t found = 0;
-  if (auto* c = dynamic_cast<StrassenConv2d*>(&model)) c->fold_ternary_scales(), ++found;
-  if (auto* l = dynamic_cast<StrassenLinear*>(&model)) l->fold_ternary_scales(), ++found;
-  for (auto& [name, child] : model.named_children()) found += fold_ternary_scales(*child);
-  return found;
-}
-
-int64_t set_strassen_mode(Module& model, StrassenMode mode) {
-  int64_t found = 0;
-  if (auto* c = dynamic_cast<StrassenConv2d*>(&model)) c->set_mode(mode), ++found;
-  if (auto* l = dynamic_cast<StrassenLinear*>(&model)) l->set_mode(mode), ++found;
-  for (auto& [name, child] : model.named_children()) found += set_strassen_mode(*child, mode);
-  return found;
-}
-
-StrassenMode parse_strassen_mode(const std::string& name) {
-  for (StrassenMode m : {StrassenMode::Dense, StrassenMode::SpnFloat, StrassenMode::SpnTernary, StrassenMode::TernaryB,
-                         StrassenMode::TernaryC, StrassenMode::TernaryFrozen})
-    if (name == strassen_mode_name(m)) return m;
-  ST_THROW("unknown Strassen mode '" << name
-                                     << "' (known: dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
 }
 
 }  // namespace st
