@@ -21,6 +21,21 @@
 // The ternary rule (TWN, fixed, TTQ) is StrassenOptions::quant (layers/ternary_weight.h).
 // Every mode's parameters are registered, so one model definition (and one checkpoint layout)
 // serves the full-precision, baseline and Strassen runs.
+//
+// Inference cost (StrassenLayer::cost; N = batch; every SPN mode counted as deployed, W_b and W_c
+// ternary; docs/counting.md):
+//   StrassenConv2d  mults = N·H_hid·W_hid·r + N·H_out·W_out·c_out
+//                   adds  = N·H_hid·W_hid·r·(c_in/g)·K² + N·H_out·W_out·c_out·r
+//                   H_hid×W_hid: output of the W_b convolution (geometry()). One multiplication per
+//                   hidden unit (ã, the hidden batch norm and the W_b scale folded into one
+//                   factor), one per output (the output scale or the batch norm that follows: a
+//                   ternary W_c cannot absorb it); W_b and W_c are dense ternary matrices, each
+//                   entry one addition (zeros included).
+//   StrassenLinear  mults = rows·(r + out), adds = rows·(r·in + out·r), rows = N for [N, in]
+//   adds_nonzero: the same additions with the zero entries of W_b, W_c skipped (the pattern of
+//   ternary_matrices()). Parameters: W_b, W_c at 2 bits per entry; ã, the hidden BN's β, the bias
+//   and TTQ scales at 32; the dense "weight" unused. In dense mode the layer costs what the layer
+//   it replaces costs (Conv2d, Linear), with "weight" and the bias used and the rest unused.
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +80,8 @@ class StrassenConv2d : public Layer, public StrassenLayer {
   void fold_ternary_scales() override;
   // "w_b" [r, c_in/g, K, K] and "w_c" [r, c_out, p, p].
   std::vector<TernaryMatrix> ternary_matrices() const override;
+  // Calls: x [N, c_in, H, W] -> [N, c_out, H_out, W_out].
+  LayerCost cost(const std::vector<CallShapes>& calls) const override;
 
  private:
   Conv2dLayerOptions orig_;
@@ -88,6 +105,8 @@ class StrassenLinear : public Layer, public StrassenLayer {
   void fold_ternary_scales() override;  // as StrassenConv2d's (W_b's scale into ã too without hidden BN)
   // "w_b" [r, in] and "w_c" [out, r].
   std::vector<TernaryMatrix> ternary_matrices() const override;
+  // Calls: x [..., in] -> [..., out].
+  LayerCost cost(const std::vector<CallShapes>& calls) const override;
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool has_bias() const { return bias_ != nullptr; }

@@ -1,10 +1,16 @@
 #include "layers/strassen_layer.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace st {
 
 namespace {
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 void collect(Module& m, std::vector<StrassenLayer*>* out) {
   if (auto* s = dynamic_cast<StrassenLayer*>(&m)) {
@@ -59,6 +65,19 @@ int64_t set_strassen_mode(Module& model, StrassenMode mode) {
   const std::vector<StrassenLayer*> layers = find_strassen_layers(model);
   for (StrassenLayer* l : layers) l->set_mode(mode);
   return static_cast<int64_t>(layers.size());
+}
+
+void add_strassen_parameters(const Module& layer, StrassenMode mode, const std::vector<std::string>& dense,
+                             const std::vector<std::string>& shared, const std::vector<std::string>& ternary,
+                             LayerCost* cost) {
+  const bool dense_mode = mode == StrassenMode::Dense;
+  for (auto& [name, t] : layer.named_parameters()) {
+    const bool used = dense_mode ? contains(dense, name) || contains(shared, name) : !contains(dense, name);
+    if (!used)
+      cost->unused_params += t.numel();
+    else
+      cost->add_params(t.numel(), !dense_mode && contains(ternary, name));
+  }
 }
 
 }  // namespace st

@@ -20,10 +20,13 @@
 //     shapes with one pass in dense mode and restores the modes afterwards;
 //   - fold_ternary_scales() leaves W_b and W_c exactly {−1, 0, 1} and the evaluation-mode forward
 //     unchanged, or throws naming the layer and the reason (mode, rule);
+//   - cost() (Countable) counts dense mode as the layer it replaces and every SPN mode as
+//     deployed, W_b and W_c ternary (docs/counting.md);
 //   - it owns its SPNs: the walks below, like count_model's, do not descend into a StrassenLayer.
 #include <string>
 #include <vector>
 
+#include "layers/countable.h"
 #include "layers/module.h"
 #include "layers/ternary_weight.h"
 
@@ -40,9 +43,8 @@ StrassenMode parse_strassen_mode(const std::string& name);
 bool uses_ternary_b(StrassenMode mode);
 bool uses_ternary_c(StrassenMode mode);
 
-class StrassenLayer {
+class StrassenLayer : public Countable {
  public:
-  virtual ~StrassenLayer() = default;
   virtual StrassenMode mode() const = 0;
   // Switches every SPN of the layer to `mode`; takes effect at the next forward.
   virtual void set_mode(StrassenMode mode) = 0;
@@ -69,5 +71,13 @@ int64_t fold_ternary_scales(Module& model);
 
 // Switches every Strassen layer in `model` to `mode`; returns how many it found.
 int64_t set_strassen_mode(Module& model, StrassenMode mode);
+
+// A Strassen layer's parameters in `cost` (a helper for StrassenLayer::cost). Names are those of
+// layer.named_parameters(). Dense mode uses the `dense` weights and the parameters `shared` by
+// both forms (a bias) at 32 bits; SPN modes use every parameter but the `dense` ones, the
+// `ternary` ones at 2 bits per entry. The others go to cost->unused_params.
+void add_strassen_parameters(const Module& layer, StrassenMode mode, const std::vector<std::string>& dense,
+                             const std::vector<std::string>& shared, const std::vector<std::string>& ternary,
+                             LayerCost* cost);
 
 }  // namespace st

@@ -72,4 +72,12 @@ TernaryMatrix TernaryWeight::matrix(const Tensor& w) const {
   return m;
 }
 
+LayerCost ternary_baseline_cost(const Module& layer, TernaryRule rule, int64_t macs, int64_t outputs) {
+  LayerCost c;
+  c.mults = outputs * (rule == TernaryRule::Ttq ? 2 : 1);
+  c.adds = c.adds_nonzero = macs;
+  for (auto& [name, t] : layer.named_parameters()) c.add_params(t.numel(), name == "weight");
+  return c;
+}
+
 }  // namespace st

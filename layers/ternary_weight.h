@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/ops/quantize.h"
+#include "layers/countable.h"
 #include "layers/module.h"
 
 namespace st {
@@ -60,5 +61,13 @@ class TernaryWeight {
   Tensor* neg_ = nullptr;
   Tensor* ready_ = nullptr;
 };
+
+// The cost (layers/countable.h) of a TWN/TTQ baseline layer (TernaryConv2d, TernaryLinear) whose
+// full-precision version computes `outputs` outputs with `macs` multiply-accumulates: every
+// weight is ±1 or 0, so the multiply-accumulates become additions (zeros included) and one
+// multiplication per output applies the scale (TTQ: two, W_p·Σ⁺ − W_n·Σ⁻); "weight" at 2 bits
+// per entry, the other parameters of `layer` (bias, TTQ scales) at 32. Type and detail are left
+// to the caller.
+LayerCost ternary_baseline_cost(const Module& layer, TernaryRule rule, int64_t macs, int64_t outputs);
 
 }  // namespace st

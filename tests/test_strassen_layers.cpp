@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/op_count.h"
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "layers/sequential.h"
@@ -188,6 +189,13 @@ struct TwoProducts : Layer, StrassenLayer {
       for (TernaryMatrix t : l->ternary_matrices()) t.name = prefix + t.name, m.push_back(t);
     return m;
   }
+  // Both products see the pair's input.
+  LayerCost cost(const std::vector<CallShapes>& calls) const override {
+    LayerCost c = a->cost(calls);
+    c += b->cost(calls);
+    c.type = "TwoProducts";
+    return c;
+  }
 };
 
 }  // namespace
@@ -240,4 +248,23 @@ TEST_CASE("set_strassen_mode and fold_ternary_scales reach every StrassenLayer, 
   CHECK_THROWS_WITH(fold_ternary_scales(net), Catch::Contains("mode spn_fp"));
   CHECK(parse_strassen_mode("ternary_b") == StrassenMode::TernaryB);
   CHECK_THROWS_WITH(parse_strassen_mode("tern"), Catch::Contains("unknown Strassen mode 'tern'"));
+}
+
+TEST_CASE("count_model counts a StrassenLayer made of several SPNs as one row", "[strassen][count]") {
+  Generator gen(25);
+  TwoProducts pair(spn(5, 1, 1, StrassenMode::SpnTernary), gen);
+  const ModelCount m = count_model(pair, {3, 6});
+  REQUIRE(m.layers.size() == 1);  // the StrassenLinear inside are the pair's
+  const LayerCount& row = m.layers[0];
+  CHECK(row.type == "TwoProducts");
+  CHECK(row.calls == 1);
+  CHECK(row.output == Shape{3, 4});
+  CHECK(row.mults == 2 * 3 * (5 + 4));  // per SPN and row: r + out
+  CHECK(row.adds == 2 * 3 * (5 * 6 + 4 * 5));
+  CHECK(row.ternary_params == 2 * (5 * 6 + 4 * 5));
+  CHECK(row.params == pair.num_parameters() - 2 * 4 * 6);  // everything but the dense weights
+  CHECK(m.unused_params == 2 * 4 * 6);
+  CHECK(m.strassen_layers == 1);
+  CHECK(pair.mode() == StrassenMode::SpnTernary);  // restored after the dense shape pass
+  CHECK(pair.b->mode() == StrassenMode::SpnTernary);
 }
