@@ -1,6 +1,7 @@
 // Operation counting (analysis/op_count.h, strassennets.md §6): naive reference forwards that
 // count the operations they execute, a Countable with several inputs, the full-precision ResNets,
-// the ImageNet table's mults.
+// the ImageNet table's mults. (Every config's `strassen count --json` against its golden output:
+// tests/cli/count_golden.sh.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
