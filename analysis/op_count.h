@@ -1,55 +1,38 @@
 #pragma once
 // Operation and model-size accounting (strassennets.md §6; docs/counting.md): per layer, the
 // multiplications and additions of one inference, the parameters the layer's current mode uses
-// and their storage in bits.
+// and their storage in bits, and their sums over the model.
 //
-// Counted layers (N = batch, 1 in practice; every spatial size is the layer's real one):
-//   Conv2d          mults = adds = N·H_out·W_out·c_out·(c_in/groups)·k²   (multiply-accumulates:
-//                   the batch norm that follows and the bias fold into the weights)
-//   Linear          mults = adds = N·in·out
-//   StrassenConv2d  mults = N·H_hid·W_hid·r + N·H_out·W_out·c_out
-//                   adds  = N·H_hid·W_hid·r·(c_in/g)·K² + N·H_out·W_out·c_out·r
-//                   H_hid×W_hid: output of the W_b convolution (StrassenConv2d::geometry),
-//                   K = (p−1)s + k. One multiplication per hidden unit (ã, the hidden batch norm
-//                   and the W_b scale folded into one factor), one per output (the output scale or
-//                   the batch norm that follows: a ternary W_c cannot absorb it); W_b and W_c are
-//                   dense ternary matrices, each entry one addition (zeros included).
-//   StrassenLinear  mults = N·(r + out), adds = N·(r·in + out·r)
-//   BatchNorm       no operations (folded into the layer before it); γ, β are parameters
-//   A Strassen layer in dense mode counts as the layer it replaces. Every SPN mode is counted
-//   as the deployed network, W_b and W_c ternary (spn_fp is the first training phase;
-//   ternary_b / ternary_c, the one-sided ablations, are counted as fully ternary too).
-// adds_nonzero: the same additions when the zero entries of the ternary W_b, W_c (the pattern
-// the layer's ternary rule gives its current weights) are skipped; equal to adds elsewhere.
-// Meaningful for trained weights (strassen count --checkpoint).
-// Not counted, as in the paper: residual additions, ReLU, pooling, the zero-padding shortcut,
-// the hidden batch norm's shift (folded into the output's constant term).
+// Every countable layer reports its own cost (Countable, layers/countable.h; the formulas are in
+// the layers' headers: Conv2d, Linear, TernaryConv2d, TernaryLinear, BatchNorm, the Strassen
+// layers). This file finds the calls each layer makes, walks the module tree, asks each
+// Countable for its cost and sums the rows. A module with parameters that is not Countable gets
+// a row with its own parameters at 32 bits and no operations (its submodules are walked).
 //
-// Model size: W_b and W_c at 2 bits per entry, every other parameter the mode uses at 32 bits
-// (ã, the hidden batch norm's β, the network's batch-norm γ/β, biases, uncompressed layers).
-// Parameters the mode does not use are left out (reported separately): a Strassen layer's dense
-// `weight` in SPN modes, its W_b, W_c, ã and hidden batch norm in dense mode. Running batch-norm
-// statistics are buffers, not parameters. The paper's size axis ("MB") is bits / 2^20.
+// Conventions shared by the layers: a Strassen layer in dense mode counts as the layer it
+// replaces; every SPN mode is counted as the deployed network, W_b and W_c ternary (spn_fp is the
+// first training phase; ternary_b / ternary_c, the one-sided ablations, are counted as fully
+// ternary too). adds_nonzero skips the zero entries of the ternary W_b, W_c (meaningful for
+// trained weights, strassen count --checkpoint). Not counted, as in the paper: residual
+// additions, ReLU, pooling, the zero-padding shortcut, the hidden batch norm's shift (folded into
+// the output's constant term). Model size: ternary entries at 2 bits, every other used parameter
+// at 32 bits; running batch-norm statistics are buffers, not parameters; the paper's size axis
+// ("MB") is bits / 2^20.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "layers/countable.h"
 #include "layers/layer.h"
 
 namespace st {
 
-struct LayerCount {
-  std::string name;    // dotted module name, "stage2.0.conv1" ("" for the root module)
-  std::string type;    // "Conv2d", "Linear", "StrassenConv2d", "StrassenLinear", "BatchNorm", or the
-                       // describe() of another module with parameters (its operations not counted)
-  std::string detail;  // geometry, e.g. "3x3 s2 64->128" or "3x3 s1 64->64, r 128 p 2 g 1 K 4, hidden 28x28"
-  Shape output;        // output shape of the (last) call; empty if never called
+// One row: a layer's cost (type, detail, counts; unused_params: its parameters left out) and
+// where it sits.
+struct LayerCount : LayerCost {
+  std::string name;  // dotted module name, "stage2.0.conv1" ("" for the root module)
+  Shape output;      // first output shape of the (last) call; empty if never called
   int64_t calls = 0;
-  int64_t mults = 0, adds = 0;  // summed over calls
-  int64_t adds_nonzero = 0;     // adds without the zero ternary entries
-  int64_t params = 0;           // parameter elements the current mode uses
-  int64_t ternary_params = 0;   // of which stored as ternary entries (W_b, W_c)
-  int64_t bits = 0;             // 2·ternary_params + 32·(params − ternary_params)
 };
 
 struct ModelCount {
@@ -63,11 +46,11 @@ struct ModelCount {
 };
 
 // Counts `model` for one input of shape `input` (e.g. [1, 3, 224, 224]): runs one forward pass on
-// zeros in evaluation mode without gradients, recording every layer call's shapes through a
+// zeros in evaluation mode without gradients, recording every reported call's shapes through a
 // LayerObserver (layers/layer.h). The Strassen layers run that pass in dense mode (the shapes are
 // the same, the pass as cheap as the original network); their modes and the model's training
-// flag are restored afterwards. Throws st::Error when a Conv2d, Linear or Strassen layer of the
-// model was never called through Layer::operator() (it could not be counted).
+// flag are restored afterwards. Throws st::Error when a Countable layer that needs calls (all
+// but BatchNorm) was never called through Layer::operator() (it could not be counted).
 ModelCount count_model(Layer& model, const Shape& input);
 
 }  // namespace st

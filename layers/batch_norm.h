@@ -4,7 +4,14 @@
 // hidden-unit batch norm), or none. Running mean/var are buffers. With `relu` the layer computes
 // relu(BN(x)) in one fused op (the usual conv → BN → ReLU; same parameters and checkpoint keys).
 // forward_add(x, residual) is BN(x) + residual (then the ReLU), fused: a residual block's join.
+//
+// Inference cost (layers/countable.h): no operations (folded into the layer before it); γ and β
+// at 32 bits. Counted whether or not it was called.
+#include <string>
+#include <vector>
+
 #include "core/ops/norm.h"
+#include "layers/countable.h"
 #include "layers/layer.h"
 
 namespace st {
@@ -23,13 +30,16 @@ struct BatchNormLayerOptions {
   }
 };
 
-class BatchNorm : public Layer {
+class BatchNorm : public Layer, public Countable {
  public:
   explicit BatchNorm(const BatchNormLayerOptions& opt);
   Tensor forward(const Tensor& x) override;
-  // BN(x) + residual, then the ReLU when the layer has one; residual: the shape of x.
+  // BN(x) + residual, then the ReLU when the layer has one; residual: the shape of x. Reported
+  // to a LayerObserver as inputs (x, residual), output y.
   Tensor forward_add(const Tensor& x, const Tensor& residual);
   std::string describe() const override;
+  LayerCost cost(const std::vector<CallShapes>& calls) const override;
+  bool needs_calls() const override { return false; }
   const BatchNormLayerOptions& options() const { return opt_; }
   Tensor* weight() { return weight_; }
   Tensor* bias() { return bias_; }

@@ -32,4 +32,24 @@ std::string Conv2d::describe() const {
   return s + (opt_.bias ? ", bias)" : ")");
 }
 
+LayerCost Conv2d::cost(const std::vector<CallShapes>& calls) const {
+  LayerCost c;
+  c.type = "Conv2d";
+  c.detail = conv2d_cost_detail(opt_);
+  c.mults = c.adds = c.adds_nonzero = conv2d_macs(opt_, calls);
+  c.add_all_params(*this);
+  return c;
+}
+
+std::string conv2d_cost_detail(const Conv2dLayerOptions& o) {
+  std::string d = std::to_string(o.kernel_h) + "x" + std::to_string(o.kernel_w) + " s" + std::to_string(o.stride) +
+                  " " + std::to_string(o.in_channels) + "->" + std::to_string(o.out_channels);
+  if (o.groups != 1) d += " g" + std::to_string(o.groups);
+  return d;
+}
+
+int64_t conv2d_macs(const Conv2dLayerOptions& o, const std::vector<CallShapes>& calls) {
+  return output_elements(calls) * (o.in_channels / o.groups) * o.kernel_h * o.kernel_w;
+}
+
 }  // namespace st

@@ -3,25 +3,33 @@
 //
 // Call a layer through operator(), not forward(): operator() also reports the call to the
 // thread's LayerObserver, if one is installed (analysis/op_count records every layer's input and
-// output shape this way). Without an observer the cost is one thread-local load per call.
+// output shapes this way). Without an observer the cost is one thread-local load per call.
+// Modules with other entry points (BatchNorm::forward_add, a recurrent layer taking (x, h, c))
+// report their calls themselves with Layer::report_call.
 #include <functional>
+#include <vector>
 
 #include "layers/module.h"
 
 namespace st {
 
-class Layer;
+// One call of a module as an observer sees it: the shapes of its inputs and of its outputs, in
+// the order of the entry point's arguments and results. Layer::operator() reports one of each;
+// BatchNorm::forward_add reports (x, residual) -> (y); a recurrent layer over (x, h0, c0) would
+// report those three and (output, h_n, c_n).
+struct CallShapes {
+  std::vector<Shape> inputs, outputs;
+};
 
-// Sees every layer call on the installing thread, after the forward: the layer, its input shape
-// and its output shape.
-using LayerObserver = std::function<void(const Layer& layer, const Shape& input, const Shape& output)>;
+// Sees every reported call on the installing thread, after the forward: the module and its shapes.
+using LayerObserver = std::function<void(const Module& layer, const CallShapes& call)>;
 
 class Layer : public Module {
  public:
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) {
     Tensor y = forward(x);
-    report_call(x.shape(), y.shape());
+    if (observer_) report_call(*this, CallShapes{{x.shape()}, {y.shape()}});
     return y;
   }
 
@@ -29,11 +37,11 @@ class Layer : public Module {
   // one op runs them one by one then, so that the observer sees each call).
   static bool observed() { return observer_ != nullptr; }
 
- protected:
-  // Reports a call to the observer as operator() does: for a layer's other entry points
-  // (BatchNorm::forward_add).
-  void report_call(const Shape& input, const Shape& output) const {
-    if (observer_) (*observer_)(*this, input, output);
+  // Reports a call of `module` to this thread's observer, if any: for entry points other than
+  // operator(), of layers and of modules that are not Layers (several inputs or outputs). Build
+  // `call` only when observed(): its vectors allocate.
+  static void report_call(const Module& module, const CallShapes& call) {
+    if (observer_) (*observer_)(module, call);
   }
 
  private:

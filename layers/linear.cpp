@@ -29,4 +29,21 @@ std::string Linear::describe() const {
          (opt_.bias ? ")" : ", no bias)");
 }
 
+LayerCost Linear::cost(const std::vector<CallShapes>& calls) const {
+  LayerCost c;
+  c.type = "Linear";
+  c.detail = linear_cost_detail(opt_);
+  c.mults = c.adds = c.adds_nonzero = linear_macs(opt_, calls);
+  c.add_all_params(*this);
+  return c;
+}
+
+std::string linear_cost_detail(const LinearOptions& o) {
+  return std::to_string(o.in_features) + "->" + std::to_string(o.out_features);
+}
+
+int64_t linear_macs(const LinearOptions& o, const std::vector<CallShapes>& calls) {
+  return output_elements(calls) * o.in_features;  // rows · out · in
+}
+
 }  // namespace st

@@ -14,13 +14,6 @@ namespace st {
 
 namespace {
 
-bool ternary_b(StrassenMode m) {
-  return m == StrassenMode::SpnTernary || m == StrassenMode::TernaryB || m == StrassenMode::TernaryFrozen;
-}
-bool ternary_c(StrassenMode m) {
-  return m == StrassenMode::SpnTernary || m == StrassenMode::TernaryC || m == StrassenMode::TernaryFrozen;
-}
-
 void validate(const StrassenOptions& o) {
   ST_CHECK(o.hidden > 0, "strassen layer: hidden width r = " << o.hidden << " must be positive");
   ST_CHECK(o.out_patch > 0, "strassen layer: out_patch p = " << o.out_patch << " must be positive");
@@ -108,18 +101,19 @@ void fold_spn(const char* layer, const StrassenOptions& o, const TernaryWeight& 
   }
 }
 
-}  // namespace
-
-const char* strassen_mode_name(StrassenMode mode) {
-  switch (mode) {
-    case StrassenMode::Dense: return "dense";
-    case StrassenMode::SpnFloat: return "spn_fp";
-    case StrassenMode::SpnTernary: return "spn_ternary";
-    case StrassenMode::TernaryB: return "ternary_b";
-    case StrassenMode::TernaryC: return "ternary_c";
-    default: return "ternary_frozen";
-  }
+int64_t count_nonzero(const Tensor& t) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) n += t.data()[i] != 0;
+  return n;
 }
+
+// Both layers' parameters by mode: "weight" in dense mode only, the bias in every mode, W_b and
+// W_c ternary.
+void add_parameters(const Module& layer, StrassenMode mode, LayerCost* c) {
+  add_strassen_parameters(layer, mode, {"weight"}, {"bias"}, {"w_b", "w_c"}, c);
+}
+
+}  // namespace
 
 StrassenConv2d::StrassenConv2d(const Conv2dLayerOptions& original, const StrassenOptions& opt, Generator& gen)
     : orig_(original), opt_(opt) {
@@ -151,6 +145,57 @@ void StrassenConv2d::fold_ternary_scales() {
   fold_spn("StrassenConv2d", opt_, q_b_, q_c_, *w_b_, *w_c_, *a_hat_, bn_.get());
 }
 
+std::vector<TernaryMatrix> StrassenConv2d::ternary_matrices() const { return {q_b_.matrix(*w_b_), q_c_.matrix(*w_c_)}; }
+
+LayerCost StrassenConv2d::cost(const std::vector<CallShapes>& calls) const {
+  LayerCost c;
+  c.type = "StrassenConv2d";
+  c.detail = conv2d_cost_detail(orig_);
+  add_parameters(*this, opt_.mode, &c);
+  if (opt_.mode == StrassenMode::Dense) {
+    c.type += " (dense)";
+    c.mults = c.adds = c.adds_nonzero = conv2d_macs(orig_, calls);
+    return c;
+  }
+  const int64_t r = opt_.hidden, k = orig_.kernel_h, p = opt_.out_patch, co_n = orig_.out_channels;
+  const int64_t K = (p - 1) * orig_.stride + k;
+  // Non-zero ternary entries: of W_b in all, of W_c per (output channel, patch row, patch column).
+  const std::vector<TernaryMatrix> m = ternary_matrices();
+  const int64_t nnz_b = count_nonzero(m[0].codes);
+  const Tensor& wc = m[1].codes;  // [r, c_out, p, p]
+  std::vector<int64_t> nnz_c(static_cast<size_t>(co_n * p * p), 0);
+  for (int64_t j = 0; j < r; ++j)
+    for (int64_t i = 0; i < co_n * p * p; ++i) nnz_c[i] += wc.data()[j * co_n * p * p + i] != 0;
+  for (const CallShapes& call : calls) {
+    ST_CHECK(call.inputs.size() == 1 && call.outputs.size() == 1 && call.inputs[0].size() == 4 &&
+                 call.outputs[0].size() == 4,
+             "count: StrassenConv2d call " << (call.inputs.empty() ? "[]" : shape_str(call.inputs[0]))
+                                           << " is not one 4-D input and output");
+    const Shape &in = call.inputs[0], &out = call.outputs[0];
+    const Geometry gh = geometry(in[2]), gw = geometry(in[3]);
+    ST_CHECK(gh.kernel == K && gw.kernel == K, "count: StrassenConv2d geometry kernel " << gh.kernel << " != " << K);
+    const int64_t hid_h = (in[2] + 2 * gh.pad - gh.kernel) / gh.stride + 1;
+    const int64_t hid_w = (in[3] + 2 * gw.pad - gw.kernel) / gw.stride + 1;
+    const int64_t hidden_units = in[0] * hid_h * hid_w * r;
+    const int64_t outputs = shape_numel(out);
+    c.mults += hidden_units + outputs;
+    c.adds += hidden_units * (orig_.in_channels / opt_.groups) * K * K + outputs * r;
+    // Output (y, x) takes patch position ((y + crop) mod p, (x + crop) mod p) of its hidden unit.
+    std::vector<int64_t> rows(p, 0), cols(p, 0);
+    for (int64_t y = 0; y < out[2]; ++y) rows[(y + gh.crop) % p]++;
+    for (int64_t x = 0; x < out[3]; ++x) cols[(x + gw.crop) % p]++;
+    int64_t out_nonzero = 0;
+    for (int64_t ch = 0; ch < co_n; ++ch)
+      for (int64_t a = 0; a < p; ++a)
+        for (int64_t b = 0; b < p; ++b) out_nonzero += rows[a] * cols[b] * nnz_c[(ch * p + a) * p + b];
+    c.adds_nonzero += in[0] * (hid_h * hid_w * nnz_b + out_nonzero);
+    c.detail = conv2d_cost_detail(orig_) + ", r " + std::to_string(r) + " p " + std::to_string(p) + " g " +
+               std::to_string(opt_.groups) + " K " + std::to_string(K) + ", hidden " + std::to_string(hid_h) + "x" +
+               std::to_string(hid_w);
+  }
+  return c;
+}
+
 StrassenConv2d::Geometry StrassenConv2d::geometry(int64_t in_extent) const {
   const int64_t p = opt_.out_patch, s = orig_.stride, k = orig_.kernel_h, q = orig_.padding;
   const int64_t extra = ((in_extent % (p * s)) + 1) / 2;  // ceil((H mod p·s) / 2)
@@ -174,7 +219,7 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
   hidden.stride_h = gh.stride, hidden.stride_w = gw.stride;
   hidden.pad_h = gh.pad, hidden.pad_w = gw.pad;
   hidden.groups = opt_.groups;
-  const Tensor w_b = effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode));
+  const Tensor w_b = effective(opt_, q_b_, *w_b_, uses_ternary_b(opt_.mode));
   Tensor h;
   if (!is_training() && !grad_enabled()) {
     // Inference: the hidden batch norm (running statistics, γ = ã, β' = ã ⊙ β) is an affine map
@@ -185,7 +230,7 @@ Tensor StrassenConv2d::forward(const Tensor& x) {
     h = conv2d(x, w_b, Tensor(), hidden);
     h = scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training());
   }
-  Tensor y = conv_transpose2d(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), Tensor(),
+  Tensor y = conv_transpose2d(h, effective(opt_, q_c_, *w_c_, uses_ternary_c(opt_.mode)), Tensor(),
                               ConvTranspose2dOptions::make(opt_.out_patch, 0));
   ST_CHECK(gh.crop + gh.out <= y.size(2) && gw.crop + gw.out <= y.size(3),
            "StrassenConv2d: output " << shape_str(y.shape()) << " cannot be cropped to " << gh.out << "x" << gw.out
@@ -230,44 +275,45 @@ void StrassenLinear::fold_ternary_scales() {
   fold_spn("StrassenLinear", opt_, q_b_, q_c_, *w_b_, *w_c_, *a_hat_, bn_.get());
 }
 
+std::vector<TernaryMatrix> StrassenLinear::ternary_matrices() const { return {q_b_.matrix(*w_b_), q_c_.matrix(*w_c_)}; }
+
+LayerCost StrassenLinear::cost(const std::vector<CallShapes>& calls) const {
+  const int64_t r = opt_.hidden;
+  LayerCost c;
+  c.type = "StrassenLinear";
+  c.detail = std::to_string(in_) + "->" + std::to_string(out_);
+  add_parameters(*this, opt_.mode, &c);
+  if (opt_.mode == StrassenMode::Dense) {
+    c.type += " (dense)";
+    c.mults = c.adds = c.adds_nonzero = output_elements(calls) * in_;  // rows · out · in
+    return c;
+  }
+  c.detail += ", r " + std::to_string(r);
+  int64_t nnz = 0;
+  for (const TernaryMatrix& m : ternary_matrices()) nnz += count_nonzero(m.codes);
+  for (const CallShapes& call : calls) {
+    const int64_t rows = output_elements({call}) / out_;
+    c.mults += rows * (r + out_);
+    c.adds += rows * (r * in_ + out_ * r);
+    c.adds_nonzero += rows * nnz;
+  }
+  return c;
+}
+
 Tensor StrassenLinear::forward(const Tensor& x) {
   const Tensor b = bias_ ? *bias_ : Tensor();
   if (opt_.mode == StrassenMode::Dense) return linear(x, *weight_, b);
   ST_CHECK(!bn_ || x.dim() == 2, "StrassenLinear: the hidden batch norm needs [N, " << in_ << "] input, got "
                                                                                    << shape_str(x.shape()));
   clip_a_hat(*a_hat_);
-  Tensor h = linear(x, effective(opt_, q_b_, *w_b_, ternary_b(opt_.mode)));
+  Tensor h = linear(x, effective(opt_, q_b_, *w_b_, uses_ternary_b(opt_.mode)));
   h = bn_ ? scaled_hidden_bn(h, *bn_, *a_hat_, opt_, is_training()) : mul(h, *a_hat_);
-  return linear(h, effective(opt_, q_c_, *w_c_, ternary_c(opt_.mode)), b);
+  return linear(h, effective(opt_, q_c_, *w_c_, uses_ternary_c(opt_.mode)), b);
 }
 
 std::string StrassenLinear::describe() const {
   return "StrassenLinear(" + std::to_string(in_) + ", " + std::to_string(out_) + ", r " + std::to_string(opt_.hidden) +
          ", " + strassen_mode_name(opt_.mode) + ")";
-}
-
-int64_t fold_ternary_scales(Module& model) {
-  int64_t found = 0;
-  if (auto* c = dynamic_cast<StrassenConv2d*>(&model)) c->fold_ternary_scales(), ++found;
-  if (auto* l = dynamic_cast<StrassenLinear*>(&model)) l->fold_ternary_scales(), ++found;
-  for (auto& [name, child] : model.named_children()) found += fold_ternary_scales(*child);
-  return found;
-}
-
-int64_t set_strassen_mode(Module& model, StrassenMode mode) {
-  int64_t found = 0;
-  if (auto* c = dynamic_cast<StrassenConv2d*>(&model)) c->set_mode(mode), ++found;
-  if (auto* l = dynamic_cast<StrassenLinear*>(&model)) l->set_mode(mode), ++found;
-  for (auto& [name, child] : model.named_children()) found += set_strassen_mode(*child, mode);
-  return found;
-}
-
-StrassenMode parse_strassen_mode(const std::string& name) {
-  for (StrassenMode m : {StrassenMode::Dense, StrassenMode::SpnFloat, StrassenMode::SpnTernary, StrassenMode::TernaryB,
-                         StrassenMode::TernaryC, StrassenMode::TernaryFrozen})
-    if (name == strassen_mode_name(m)) return m;
-  ST_THROW("unknown Strassen mode '" << name
-                                     << "' (known: dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
 }
 
 }  // namespace st

@@ -15,29 +15,39 @@
 // StrassenLinear, in -> out:  y = W_c (ã ⊙ BN(W_b x)) + b,  W_b: [r, in], W_c: [out, r]
 // (the hidden BN is optional).
 //
-// Modes (switchable at run time, as in the reference code):
-//   Dense (0)          the original layer with its own full-precision weight ("weight")
-//   SpnFloat (1)       SPN, W_b and W_c full precision
-//   SpnTernary (2)     W_b and W_c ternary (straight-through gradients to the latent weights)
-//   TernaryB (3)       only W_b ternary       TernaryC (4)   only W_c ternary
-//   TernaryFrozen (5)  W_b and W_c ternary and fixed: only ã, the hidden BN and the bias train
+// Modes (layers/strassen_layer.h), switchable at run time as in the reference code: dense (the
+// original layer with its own full-precision "weight"), spn_fp, spn_ternary, ternary_b,
+// ternary_c, ternary_frozen.
 // The ternary rule (TWN, fixed, TTQ) is StrassenOptions::quant (layers/ternary_weight.h).
 // Every mode's parameters are registered, so one model definition (and one checkpoint layout)
 // serves the full-precision, baseline and Strassen runs.
+//
+// Inference cost (StrassenLayer::cost; N = batch; every SPN mode counted as deployed, W_b and W_c
+// ternary; docs/counting.md):
+//   StrassenConv2d  mults = N·H_hid·W_hid·r + N·H_out·W_out·c_out
+//                   adds  = N·H_hid·W_hid·r·(c_in/g)·K² + N·H_out·W_out·c_out·r
+//                   H_hid×W_hid: output of the W_b convolution (geometry()). One multiplication per
+//                   hidden unit (ã, the hidden batch norm and the W_b scale folded into one
+//                   factor), one per output (the output scale or the batch norm that follows: a
+//                   ternary W_c cannot absorb it); W_b and W_c are dense ternary matrices, each
+//                   entry one addition (zeros included).
+//   StrassenLinear  mults = rows·(r + out), adds = rows·(r·in + out·r), rows = N for [N, in]
+//   adds_nonzero: the same additions with the zero entries of W_b, W_c skipped (the pattern of
+//   ternary_matrices()). Parameters: W_b, W_c at 2 bits per entry; ã, the hidden BN's β, the bias
+//   and TTQ scales at 32; the dense "weight" unused. In dense mode the layer costs what the layer
+//   it replaces costs (Conv2d, Linear), with "weight" and the bias used and the rest unused.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/rng.h"
 #include "layers/batch_norm.h"
 #include "layers/conv2d.h"
 #include "layers/layer.h"
+#include "layers/strassen_layer.h"
 #include "layers/ternary_weight.h"
 
 namespace st {
-
-enum class StrassenMode { Dense = 0, SpnFloat = 1, SpnTernary = 2, TernaryB = 3, TernaryC = 4, TernaryFrozen = 5 };
-
-const char* strassen_mode_name(StrassenMode mode);
 
 struct StrassenOptions {
   int64_t hidden = 0;      // r
@@ -50,13 +60,13 @@ struct StrassenOptions {
   StrassenMode mode = StrassenMode::SpnFloat;
 };
 
-class StrassenConv2d : public Layer {
+class StrassenConv2d : public Layer, public StrassenLayer {
  public:
   StrassenConv2d(const Conv2dLayerOptions& original, const StrassenOptions& opt, Generator& gen);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
-  void set_mode(StrassenMode mode) { opt_.mode = mode; }
-  StrassenMode mode() const { return opt_.mode; }
+  void set_mode(StrassenMode mode) override { opt_.mode = mode; }
+  StrassenMode mode() const override { return opt_.mode; }
   const Conv2dLayerOptions& original() const { return orig_; }  // the convolution it replaces
   const StrassenOptions& options() const { return opt_; }
   // Hidden size and crop offset for an input extent (see the header comment).
@@ -64,10 +74,14 @@ class StrassenConv2d : public Layer {
     int64_t kernel, stride, pad, crop, out;  // W_b kernel/stride/padding, crop start, original output extent
   };
   Geometry geometry(int64_t in_extent) const;
-  // Export form (see fold_ternary_scales): W_b, W_c replaced by their {−1, 0, 1} codes, W_c's
-  // scale multiplied into ã and W_b's moved into the hidden BN's running statistics, so that the
+  // Export form (StrassenLayer): W_b, W_c replaced by their {−1, 0, 1} codes, W_c's scale
+  // multiplied into ã and W_b's moved into the hidden BN's running statistics, so that the
   // evaluation-mode forward is unchanged.
-  void fold_ternary_scales();
+  void fold_ternary_scales() override;
+  // "w_b" [r, c_in/g, K, K] and "w_c" [r, c_out, p, p].
+  std::vector<TernaryMatrix> ternary_matrices() const override;
+  // Calls: x [N, c_in, H, W] -> [N, c_out, H_out, W_out].
+  LayerCost cost(const std::vector<CallShapes>& calls) const override;
 
  private:
   Conv2dLayerOptions orig_;
@@ -81,14 +95,18 @@ class StrassenConv2d : public Layer {
   std::shared_ptr<BatchNorm> bn_;
 };
 
-class StrassenLinear : public Layer {
+class StrassenLinear : public Layer, public StrassenLayer {
  public:
   StrassenLinear(int64_t in_features, int64_t out_features, bool bias, const StrassenOptions& opt, Generator& gen);
   Tensor forward(const Tensor& x) override;
   std::string describe() const override;
-  void set_mode(StrassenMode mode) { opt_.mode = mode; }
-  StrassenMode mode() const { return opt_.mode; }
-  void fold_ternary_scales();  // as StrassenConv2d's (W_b's scale into ã too without hidden BN)
+  void set_mode(StrassenMode mode) override { opt_.mode = mode; }
+  StrassenMode mode() const override { return opt_.mode; }
+  void fold_ternary_scales() override;  // as StrassenConv2d's (W_b's scale into ã too without hidden BN)
+  // "w_b" [r, in] and "w_c" [out, r].
+  std::vector<TernaryMatrix> ternary_matrices() const override;
+  // Calls: x [..., in] -> [..., out].
+  LayerCost cost(const std::vector<CallShapes>& calls) const override;
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
   bool has_bias() const { return bias_ != nullptr; }
@@ -106,17 +124,7 @@ class StrassenLinear : public Layer {
   std::shared_ptr<BatchNorm> bn_;  // null without hidden BN
 };
 
-// Folds the ternary scales of every Strassen layer in `model` (all must be in a ternary mode for
-// both matrices — spn_ternary or ternary_frozen — with the TWN rule or the fixed rule with step 1,
-// whose quantizers map {−1, 0, 1} codes to themselves): afterwards W_b and W_c hold exactly
-// {−1, 0, 1} and the model computes the same evaluation-mode outputs. Throws naming the layer
-// otherwise (TTQ's two scales per matrix cannot be folded into ã). Returns the layers folded.
-int64_t fold_ternary_scales(Module& model);
-
-// Switches every Strassen layer in `model` (recursively) to `mode`; returns how many it found.
-int64_t set_strassen_mode(Module& model, StrassenMode mode);
-// "dense", "spn_fp", "spn_ternary", "ternary_b", "ternary_c", "ternary_frozen"; throws naming an
-// unknown name.
-StrassenMode parse_strassen_mode(const std::string& name);
+// fold_ternary_scales(Module&), set_strassen_mode(Module&, StrassenMode), parse_strassen_mode:
+// layers/strassen_layer.h.
 
 }  // namespace st

@@ -25,4 +25,11 @@ std::string TernaryConv2d::describe() const {
          ", " + ternary_rule_name(quant_.options().rule) + ")";
 }
 
+LayerCost TernaryConv2d::cost(const std::vector<CallShapes>& calls) const {
+  LayerCost c = ternary_baseline_cost(*this, quant_.options().rule, conv2d_macs(opt_, calls), output_elements(calls));
+  c.type = "TernaryConv2d";
+  c.detail = conv2d_cost_detail(opt_) + " " + ternary_rule_name(quant_.options().rule);
+  return c;
+}
+
 }  // namespace st

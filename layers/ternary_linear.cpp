@@ -21,4 +21,11 @@ std::string TernaryLinear::describe() const {
          ternary_rule_name(quant_.options().rule) + ")";
 }
 
+LayerCost TernaryLinear::cost(const std::vector<CallShapes>& calls) const {
+  LayerCost c = ternary_baseline_cost(*this, quant_.options().rule, linear_macs(opt_, calls), output_elements(calls));
+  c.type = "TernaryLinear";
+  c.detail = linear_cost_detail(opt_) + " " + ternary_rule_name(quant_.options().rule);
+  return c;
+}
+
 }  // namespace st

@@ -1,5 +1,6 @@
 #include "layers/ternary_weight.h"
 
+#include "core/autograd.h"
 #include "core/error.h"
 
 namespace st {
@@ -18,7 +19,8 @@ const char* ternary_rule_name(TernaryRule rule) {
   }
 }
 
-TernaryWeight::TernaryWeight(Module& owner, const std::string& name, const TernaryQuantizerOptions& opt) : opt_(opt) {
+TernaryWeight::TernaryWeight(Module& owner, const std::string& name, const TernaryQuantizerOptions& opt)
+    : name_(name), opt_(opt) {
   ST_CHECK(opt.fixed_step > 0, "ternary quantizer: fixed_step " << opt.fixed_step << " must be positive");
   ST_CHECK(opt.ttq_threshold >= 0 && opt.ttq_threshold < 1,
            "ternary quantizer: ttq_threshold " << opt.ttq_threshold << " is outside [0, 1)");
@@ -51,6 +53,31 @@ TernaryCodes TernaryWeight::codes(const Tensor& w) const {
   }
   ST_THROW("ternary quantizer: a TTQ weight has separate positive and negative scales; it cannot be written as one "
            "scale times {-1, 0, 1}");
+}
+
+TernaryMatrix TernaryWeight::matrix(const Tensor& w) const {
+  TernaryMatrix m;
+  m.name = name_;
+  if (opt_.rule != TernaryRule::Ttq) {
+    TernaryCodes c = codes(w);
+    m.codes = c.codes;
+    m.scale_pos = m.scale_neg = c.scale;
+    return m;
+  }
+  // TTQ's pattern: the quantizer itself with both scales 1.
+  NoGradGuard no_grad;
+  m.codes = ternarize_ttq(w, Tensor::ones({1}), Tensor::ones({1}), opt_.ttq_threshold);
+  m.scale_pos = pos_->data()[0];
+  m.scale_neg = neg_->data()[0];
+  return m;
+}
+
+LayerCost ternary_baseline_cost(const Module& layer, TernaryRule rule, int64_t macs, int64_t outputs) {
+  LayerCost c;
+  c.mults = outputs * (rule == TernaryRule::Ttq ? 2 : 1);
+  c.adds = c.adds_nonzero = macs;
+  for (auto& [name, t] : layer.named_parameters()) c.add_params(t.numel(), name == "weight");
+  return c;
 }
 
 }  // namespace st

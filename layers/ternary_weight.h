@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/ops/quantize.h"
+#include "layers/countable.h"
 #include "layers/module.h"
 
 namespace st {
@@ -30,6 +31,14 @@ struct TernaryQuantizerOptions {
 TernaryRule parse_ternary_rule(const std::string& name);
 const char* ternary_rule_name(TernaryRule rule);
 
+// A quantized weight in export form: the forward uses scale_pos where codes is 1, −scale_neg where
+// it is −1 and 0 elsewhere. The scales are equal (TWN α, the fixed step) except for TTQ.
+struct TernaryMatrix {
+  std::string name;  // the parameter's name in its layer ("w_b", "weight")
+  Tensor codes;      // {−1, 0, 1}, the shape of the parameter
+  real scale_pos = 1, scale_neg = 1;
+};
+
 class TernaryWeight {
  public:
   TernaryWeight() = default;
@@ -40,13 +49,25 @@ class TernaryWeight {
   // The {−1, 0, 1} pattern and the single scale of the quantized weight, for exporting a trained
   // model with α folded elsewhere. Throws for TTQ, whose positive and negative scales differ.
   TernaryCodes codes(const Tensor& w) const;
+  // The export form of the quantized `w` under the registered name, for every rule; TTQ's scales
+  // as stored (set from the weights at the first forward, 1 before).
+  TernaryMatrix matrix(const Tensor& w) const;
   const TernaryQuantizerOptions& options() const { return opt_; }
 
  private:
+  std::string name_;
   TernaryQuantizerOptions opt_;
   Tensor* pos_ = nullptr;
   Tensor* neg_ = nullptr;
   Tensor* ready_ = nullptr;
 };
+
+// The cost (layers/countable.h) of a TWN/TTQ baseline layer (TernaryConv2d, TernaryLinear) whose
+// full-precision version computes `outputs` outputs with `macs` multiply-accumulates: every
+// weight is ±1 or 0, so the multiply-accumulates become additions (zeros included) and one
+// multiplication per output applies the scale (TTQ: two, W_p·Σ⁺ − W_n·Σ⁻); "weight" at 2 bits
+// per entry, the other parameters of `layer` (bias, TTQ scales) at 32. Type and detail are left
+// to the caller.
+LayerCost ternary_baseline_cost(const Module& layer, TernaryRule rule, int64_t macs, int64_t outputs);
 
 }  // namespace st

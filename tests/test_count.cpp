@@ -1,8 +1,12 @@
 // Operation counting (analysis/op_count.h, strassennets.md §6): naive reference forwards that
-// count the operations they execute, the full-precision ResNets, the ImageNet table's mults.
+// count the operations they execute, a Countable with several inputs, the full-precision ResNets,
+// the ImageNet table's mults. (Every config's `strassen count --json` against its golden output:
+// tests/cli/count_golden.sh.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "analysis/op_count.h"
@@ -382,6 +386,70 @@ TEST_CASE("count: a layer called around Layer::operator() is an error, not a sil
   Generator gen(1);
   Bypass b(gen);
   CHECK_THROWS_WITH(count_model(b, {1, 3, 8, 8}), Catch::Contains("'conv' was not called through Layer::operator()"));
+}
+
+namespace {
+
+// y = x W_ih^T + h W_hh^T: a module with two inputs that is not a Layer (the shape of an LSTM
+// step), reporting its calls itself and counting both products from them.
+struct TwoInputStep : Module, Countable {
+  Tensor* w_ih;  // [H, I]
+  Tensor* w_hh;  // [H, H]
+  TwoInputStep(int64_t in, int64_t hidden, Generator& gen) {
+    w_ih = &register_parameter("w_ih", rand_normal({hidden, in}, gen));
+    w_hh = &register_parameter("w_hh", rand_normal({hidden, hidden}, gen));
+  }
+  Tensor step(const Tensor& x, const Tensor& h) {
+    Tensor y = add(linear(x, *w_ih), linear(h, *w_hh));
+    if (Layer::observed()) Layer::report_call(*this, CallShapes{{x.shape(), h.shape()}, {y.shape()}});
+    return y;
+  }
+  std::string describe() const override { return "TwoInputStep"; }
+  LayerCost cost(const std::vector<CallShapes>& calls) const override {
+    LayerCost c;
+    c.type = "TwoInputStep";
+    for (const CallShapes& call : calls) {
+      REQUIRE(call.inputs.size() == 2);
+      const Shape &x = call.inputs[0], &h = call.inputs[1];
+      c.mults += x[0] * x[1] * w_ih->size(0) + h[0] * h[1] * w_hh->size(0);
+    }
+    c.adds = c.adds_nonzero = c.mults;
+    c.add_all_params(*this);
+    return c;
+  }
+};
+
+// x [T, N, I] -> the last h [N, H], one step per time index.
+struct Unrolled : Layer {
+  std::shared_ptr<TwoInputStep> cell;
+  Unrolled(int64_t in, int64_t hidden, Generator& gen) {
+    cell = register_module("cell", std::make_shared<TwoInputStep>(in, hidden, gen));
+  }
+  Tensor forward(const Tensor& x) override {
+    Tensor h = Tensor::zeros({x.size(1), cell->w_hh->size(0)});
+    for (int64_t t = 0; t < x.size(0); ++t) h = cell->step(select(x, 0, t), h);
+    return h;
+  }
+  std::string describe() const override { return "Unrolled"; }
+};
+
+}  // namespace
+
+TEST_CASE("count: a Countable module with several inputs, called once per step", "[count]") {
+  Generator gen(9);
+  Unrolled net(5, 3, gen);
+  const ModelCount m = count_model(net, {4, 2, 5});  // T = 4 steps, N = 2
+  REQUIRE(m.layers.size() == 1);  // the parameter-free container has no row
+  const LayerCount& row = m.layers[0];
+  CHECK(row.name == "cell");
+  CHECK(row.calls == 4);
+  CHECK(row.output == Shape{2, 3});
+  CHECK(row.mults == 4 * 2 * (5 * 3 + 3 * 3));
+  CHECK(row.params == 3 * 5 + 3 * 3);
+  CHECK(row.bits == 32 * row.params);
+  CHECK(m.total.mults == row.mults);
+  CHECK(m.total.adds == row.adds);
+  CHECK(m.total.params == net.num_parameters());
 }
 
 TEST_CASE("count: full-precision ResNet-18 at 224x224 and CIFAR ResNet-20", "[count][models]") {

@@ -1,8 +1,15 @@
-// StrassenConv2d / StrassenLinear: shapes, modes, clipping, frozen weights.
+// StrassenConv2d / StrassenLinear: shapes, modes, clipping, frozen weights; the StrassenLayer
+// interface (ternary matrices, the model walks).
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/op_count.h"
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "layers/sequential.h"
 #include "layers/strassen.h"
 #include "tests/module_tensor.h"
 
@@ -115,4 +122,149 @@ TEST_CASE("StrassenLinear shapes, modes and errors", "[strassen]") {
   StrassenLinear seq(10, 7, false, no_bn, gen);
   CHECK(seq(rand_normal({2, 3, 10}, gen)).shape() == Shape{2, 3, 7});
   CHECK_THROWS_WITH(StrassenLinear(10, 7, true, spn(0, 1, 1), gen), Catch::Contains("r = 0"));
+}
+
+namespace {
+
+// The weight a ternary matrix stands for: scale_pos where the code is 1, −scale_neg where it is −1.
+Tensor expand(const TernaryMatrix& m) {
+  Tensor w = Tensor::empty(m.codes.shape());
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    const real c = m.codes.data()[i];
+    REQUIRE((c == 0 || c == 1 || c == -1));
+    w.data()[i] = c > 0 ? m.scale_pos : c < 0 ? -m.scale_neg : real(0);
+  }
+  return w;
+}
+
+// `layer` (ternary mode, evaluation) against `twin` (identical parameters) in spn_fp with W_b,
+// W_c replaced by the expanded ternary_matrices() of `layer`: the export form is the weight the
+// ternary forward uses.
+template <class L>
+void check_export_form(L& layer, L& twin, const Tensor& x) {
+  NoGradGuard no_grad;
+  layer.eval(), twin.eval();
+  layer(x);  // sets TTQ's scales from the weights; then different ones, positive and negative
+  if (layer.options().quant.rule == TernaryRule::Ttq) {
+    module_tensor(layer, "w_b_pos").fill_(real(0.7)), module_tensor(layer, "w_b_neg").fill_(real(1.3));
+    module_tensor(layer, "w_c_pos").fill_(real(1.1)), module_tensor(layer, "w_c_neg").fill_(real(0.4));
+  }
+  const Tensor y = layer(x);
+  const std::vector<TernaryMatrix> m = static_cast<const StrassenLayer&>(layer).ternary_matrices();
+  REQUIRE(m.size() == 2);
+  CHECK(m[0].name == "w_b");
+  CHECK(m[1].name == "w_c");
+  for (const TernaryMatrix& t : m) {
+    CHECK(t.codes.shape() == module_tensor(layer, t.name).shape());
+    module_tensor(twin, t.name).copy_(expand(t));
+  }
+  twin.set_mode(StrassenMode::SpnFloat);
+  const Tensor z = twin(x);
+  for (int64_t i = 0; i < y.numel(); ++i) CHECK(z.data()[i] == Approx(y.data()[i]).margin(1e-5));
+}
+
+TernaryQuantizerOptions rule(TernaryRule r) {
+  TernaryQuantizerOptions q;
+  q.rule = r;
+  q.fixed_step = real(0.05);
+  return q;
+}
+
+// Two StrassenLinear products summed, switched and exported as one layer: the shape of a layer
+// made of several SPNs (an LSTM gate's input and hidden products).
+struct TwoProducts : Layer, StrassenLayer {
+  std::shared_ptr<StrassenLinear> a, b;
+  TwoProducts(const StrassenOptions& o, Generator& gen) {
+    a = register_module("a", std::make_shared<StrassenLinear>(6, 4, false, o, gen));
+    b = register_module("b", std::make_shared<StrassenLinear>(6, 4, true, o, gen));
+  }
+  Tensor forward(const Tensor& x) override { return add((*a)(x), (*b)(x)); }
+  std::string describe() const override { return "TwoProducts"; }
+  StrassenMode mode() const override { return a->mode(); }
+  void set_mode(StrassenMode m) override { a->set_mode(m), b->set_mode(m); }
+  void fold_ternary_scales() override { a->fold_ternary_scales(), b->fold_ternary_scales(); }
+  std::vector<TernaryMatrix> ternary_matrices() const override {
+    std::vector<TernaryMatrix> m;
+    for (auto& [prefix, l] : {std::pair{"a.", a}, std::pair{"b.", b}})
+      for (TernaryMatrix t : l->ternary_matrices()) t.name = prefix + t.name, m.push_back(t);
+    return m;
+  }
+  // Both products see the pair's input.
+  LayerCost cost(const std::vector<CallShapes>& calls) const override {
+    LayerCost c = a->cost(calls);
+    c += b->cost(calls);
+    c.type = "TwoProducts";
+    return c;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("StrassenLayer::ternary_matrices: {-1, 0, 1} codes and scales of the weights the ternary forward uses",
+          "[strassen]") {
+  for (const TernaryRule r : {TernaryRule::Twn, TernaryRule::Fixed, TernaryRule::Ttq}) {
+    for (const StrassenMode mode : {StrassenMode::SpnTernary, StrassenMode::TernaryFrozen}) {
+      INFO("rule " << ternary_rule_name(r) << ", mode " << strassen_mode_name(mode));
+      StrassenOptions o = spn(8, 2, 2, mode);
+      o.quant = rule(r);
+      Generator g1(21), g2(21), xg(22);
+      StrassenConv2d conv(conv_opts(4, 6, 2, true), o, g1), conv_twin(conv_opts(4, 6, 2, true), o, g2);
+      check_export_form(conv, conv_twin, rand_normal({2, 4, 9, 7}, xg));
+      StrassenLinear lin(10, 7, true, o, g1), lin_twin(10, 7, true, o, g2);
+      check_export_form(lin, lin_twin, rand_normal({3, 10}, xg));
+    }
+  }
+  // After folding, the codes are the weights and the scales 1.
+  Generator gen(23);
+  StrassenLinear lin(10, 7, true, spn(12, 1, 1, StrassenMode::SpnTernary), gen);
+  lin.fold_ternary_scales();
+  for (const TernaryMatrix& t : lin.ternary_matrices()) {
+    CHECK(t.codes.to_vector() == module_tensor(lin, t.name).to_vector());
+    CHECK(t.scale_pos == 1);
+    CHECK(t.scale_neg == 1);
+  }
+}
+
+TEST_CASE("set_strassen_mode and fold_ternary_scales reach every StrassenLayer, not inside one", "[strassen]") {
+  Generator gen(24);
+  Sequential net;
+  auto conv = net.add(std::make_shared<StrassenConv2d>(conv_opts(3, 4, 1), spn(4, 1, 1), gen));
+  net.add(std::make_shared<Conv2d>(conv_opts(4, 6, 1), gen));
+  auto pair = net.add(std::make_shared<TwoProducts>(spn(5, 1, 1), gen));
+  const std::vector<StrassenLayer*> found = find_strassen_layers(net);
+  REQUIRE(found.size() == 2);
+  CHECK(found[0] == conv.get());
+  CHECK(found[1] == pair.get());  // the StrassenLinear inside it are the pair's to switch
+  CHECK(set_strassen_mode(net, StrassenMode::SpnTernary) == 2);
+  CHECK(conv->mode() == StrassenMode::SpnTernary);
+  CHECK(pair->a->mode() == StrassenMode::SpnTernary);
+  CHECK(pair->b->mode() == StrassenMode::SpnTernary);
+  CHECK(pair->ternary_matrices().size() == 4);
+  CHECK(pair->ternary_matrices()[2].name == "b.w_b");
+  CHECK(fold_ternary_scales(net) == 2);
+  for (const std::string name : {"0.w_b", "0.w_c", "2.a.w_b", "2.a.w_c", "2.b.w_b", "2.b.w_c"})
+    for (real v : module_tensor(net, name).to_vector()) REQUIRE((v == 0 || v == 1 || v == -1));
+  set_strassen_mode(net, StrassenMode::SpnFloat);
+  CHECK_THROWS_WITH(fold_ternary_scales(net), Catch::Contains("mode spn_fp"));
+  CHECK(parse_strassen_mode("ternary_b") == StrassenMode::TernaryB);
+  CHECK_THROWS_WITH(parse_strassen_mode("tern"), Catch::Contains("unknown Strassen mode 'tern'"));
+}
+
+TEST_CASE("count_model counts a StrassenLayer made of several SPNs as one row", "[strassen][count]") {
+  Generator gen(25);
+  TwoProducts pair(spn(5, 1, 1, StrassenMode::SpnTernary), gen);
+  const ModelCount m = count_model(pair, {3, 6});
+  REQUIRE(m.layers.size() == 1);  // the StrassenLinear inside are the pair's
+  const LayerCount& row = m.layers[0];
+  CHECK(row.type == "TwoProducts");
+  CHECK(row.calls == 1);
+  CHECK(row.output == Shape{3, 4});
+  CHECK(row.mults == 2 * 3 * (5 + 4));  // per SPN and row: r + out
+  CHECK(row.adds == 2 * 3 * (5 * 6 + 4 * 5));
+  CHECK(row.ternary_params == 2 * (5 * 6 + 4 * 5));
+  CHECK(row.params == pair.num_parameters() - 2 * 4 * 6);  // everything but the dense weights
+  CHECK(m.unused_params == 2 * 4 * 6);
+  CHECK(m.strassen_layers == 1);
+  CHECK(pair.mode() == StrassenMode::SpnTernary);  // restored after the dense shape pass
+  CHECK(pair.b->mode() == StrassenMode::SpnTernary);
 }
