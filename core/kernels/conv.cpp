@@ -150,9 +150,6 @@ bool winograd_preferred(const Conv2dGeometry& g) {
   return winograd_applies(g) && g.in_channels >= 128 && g.out_channels >= 128 && winograd_image_fits_chunk(g);
 }
 
-// This file's per-thread scratch: slots 0-3 of thread_scratch (scratch.h).
-inline real* scratch(int slot, int64_t n) { return thread_scratch(slot, n); }
-
 // Whether `items` items of `flops` in all are split over the threads: not when one thread is all
 // there is, inside a parallel region, or for small work.
 bool split_over_threads(int64_t items, double flops) {
@@ -261,8 +258,8 @@ void shifted_image_with_slack(const PatchGeometry& patch, const real* x, real* s
 
 // The calling thread's S for one image, with kPanel zeroed elements of slack at the end (as
 // above; shifted_image leaves them as they are).
-real* shifted_scratch(int slot, int64_t s_size) {
-  real* s = scratch(slot, s_size + kPanel);
+real* shifted_scratch(int64_t s_size) {
+  real* s = thread_scratch(Scratch::kConvImage, s_size + kPanel);
   std::fill(s + s_size, s + s_size + kPanel, real(0));
   return s;
 }
@@ -419,15 +416,15 @@ RowBlocks row_blocks(const Conv2dGeometry& g) {
 // at wp + (gi*Co_pad + row0)*K laid out [K][w]: wp[...][k*w + r] = weight(gi, row0 + r, k), the
 // weight of output channel row0 + r of group gi at row k of col, zero for rows past Co, so that a
 // tile's broadcasts for one k are adjacent. Written in order (w rows of the weight read side by
-// side), over the threads when large, into the calling thread's scratch (kept between calls: no
-// allocation and no page faults per call); the pointer stays valid until the next packing on this
-// thread.
+// side), over the threads when large, into the calling thread's Scratch::kConvPackedWeights (kept
+// between calls: no allocation and no page faults per call); the pointer stays valid until the
+// next packing on this thread.
 template <class Weight>
 const real* pack_tile_weights(const Conv2dGeometry& g, Weight&& weight) {
   const int64_t G = g.groups, Co = g.group_out(), K = g.patch_size();
   const RowBlocks rb = row_blocks(g);
   const int64_t blocks = rb.count(), Co_pad = rb.padded();
-  real* wp = thread_scratch(kPackedWeightsSlot, G * Co_pad * K);
+  real* wp = thread_scratch(Scratch::kConvPackedWeights, G * Co_pad * K);
 #pragma omp parallel for schedule(static) if (G * Co_pad * K > 65536 && !omp_in_parallel())
   for (int64_t item = 0; item < G * blocks; ++item) {
     const int64_t gi = item / blocks, bi = item % blocks, row0 = rb.row0(bi), width = rb.width(bi);
@@ -467,8 +464,8 @@ void forward_by_channel_chunks(const Conv2dGeometry& g, const real* x, const rea
   const int64_t s_size = ShiftedLayout(full).size(g.kernel_w);
   const double flops = 2.0 * g.batch * Co * P * K;
   for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
-    real* S = scratch(0, s_size + kPanel);
-    real* tmp = scratch(1, kWideMR * kPanel);
+    real* S = thread_scratch(Scratch::kConvImage, s_size + kPanel);
+    real* tmp = thread_scratch(Scratch::kConvTile, kWideMR * kPanel);
     for (int64_t n = begin; n < end; ++n) {
       if (residual) copy_residual_part(residual, y, n, Co, P, 0, P);
       for (int64_t c = 0; c < chunks; ++c) {
@@ -536,9 +533,11 @@ void conv2d_forward_impl(const Conv2dGeometry& g, const real* x, const real* wp,
     return;
   }
   for_each_piece(g.batch * splits, flops, [&](int64_t, int64_t begin, int64_t end) {
-    real* S = in_place ? nullptr : by_rows ? scratch(0, pl.size()) : shifted_scratch(0, s_size);
-    real* tmp = scratch(1, kWideMR * kPanel);
-    real* packed = pack_panels ? scratch(2, kc * kPanel) : nullptr;
+    real* S = in_place  ? nullptr
+              : by_rows ? thread_scratch(Scratch::kConvImage, pl.size())
+                        : shifted_scratch(s_size);
+    real* tmp = thread_scratch(Scratch::kConvTile, kWideMR * kPanel);
+    real* packed = pack_panels ? thread_scratch(Scratch::kConvPanel, kc * kPanel) : nullptr;
     const auto build = [&](const PatchGeometry& pg, const real* xn, real* s) {
       if (in_place) return;
       if (by_rows)
@@ -641,9 +640,9 @@ void backward_input_by_columns(const Conv2dGeometry& g, const real* dy, const re
   for (int64_t co = 0; co < Co; ++co) rows_p[co] = co * P, rows_panel[co] = co * kPanel;
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
   for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
-    real* dS = scratch(0, s_size);
-    real* col = scratch(1, kMR * kPanel);
-    real* dyp = scratch(2, g.out_channels * kPanel);
+    real* dS = thread_scratch(Scratch::kConvImage, s_size);
+    real* col = thread_scratch(Scratch::kConvTile, kMR * kPanel);
+    real* dyp = thread_scratch(Scratch::kConvPanel, g.out_channels * kPanel);
     for (int64_t n = begin; n < end; ++n) {
       const real* dyn = dy + n * y_image;
       std::fill(dS, dS + s_size, real(0));
@@ -741,8 +740,8 @@ void backward_input_nonoverlapping(const Conv2dGeometry& g, const real* dy, cons
   const bool runs_interleave = kw > 1 && kMR % kw == 0 && g.out_w >= kPacket;
   const double flops = 2.0 * g.batch * g.out_channels * P * K;
   for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
-    real* col = scratch(1, kMR * kPanel);
-    real* dyp = scratch(2, g.out_channels * kPanel);
+    real* col = thread_scratch(Scratch::kConvTile, kMR * kPanel);
+    real* dyp = thread_scratch(Scratch::kConvPanel, g.out_channels * kPanel);
     int64_t at[kPanel];  // offset in dx of each panel position's window corner
     const real* src[kMR];
     for (int64_t n = begin; n < end; ++n) {
@@ -908,9 +907,9 @@ void backward_input_by_phases(const Conv2dGeometry& g, const real* dy, const rea
   const int64_t zero_at = out_size;  // a zero row for the phases no tap reaches
   const double flops = 2.0 * g.batch * g.out_channels * g.out_plane() * g.patch_size();
   for_each_piece(g.batch, flops, [&](int64_t, int64_t begin, int64_t end) {
-    real* S = scratch(0, int64_t(shared.size()) * (s_max + kPanel));
-    real* tmp = scratch(1, kMR * kPanel);
-    real* buf = scratch(2, out_size + row_max);
+    real* S = thread_scratch(Scratch::kConvImage, int64_t(shared.size()) * (s_max + kPanel));
+    real* tmp = thread_scratch(Scratch::kConvTile, kMR * kPanel);
+    real* buf = thread_scratch(Scratch::kConvPhases, out_size + row_max);
     std::fill(buf + zero_at, buf + zero_at + row_max, real(0));
     std::vector<const real*> src(sw);
     for (int64_t n = begin; n < end; ++n) {
@@ -976,7 +975,7 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
   const auto run = [&](real* acc, int64_t begin, int64_t end) {
     std::fill(acc, acc + acc_size, real(0));
     const int64_t s_used = in_place ? 0 : s_size;
-    real* S = scratch(0, s_used + P);
+    real* S = thread_scratch(Scratch::kConvImage, s_used + P);
     std::fill(S + s_used, S + s_used + P, real(0));
     const real* zero_row = S + s_used;
     const auto build = [&](const PatchGeometry& pg, const real* xn, real* s) {
@@ -988,7 +987,7 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
   };
   const int64_t pieces = piece_count(items, flops);
   if (pieces * acc_size * int64_t(sizeof(real)) <= kPieceAccumulatorBytes) {
-    real* base = scratch(3, pieces * acc_size);  // the calling thread's: slot 3 is not used inside
+    real* base = thread_scratch(Scratch::kConvPieceSums, pieces * acc_size);
     std::vector<const real*> accs(pieces);
     for (int64_t i = 0; i < pieces; ++i) accs[i] = base + i * acc_size;
     for_each_piece(items, flops,
@@ -998,7 +997,7 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
   }
   std::vector<real*> accs(std::max(1, omp_get_max_threads()), nullptr);
   const int used = for_each_chunk(items, flops, [&](int t, int64_t begin, int64_t end) {
-    accs[t] = scratch(2, acc_size);
+    accs[t] = thread_scratch(Scratch::kConvThreadSums, acc_size);
     run(accs[t], begin, end);
   });
   add(const_cast<const real* const*>(accs.data()), used);
@@ -1241,7 +1240,7 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const real* x, const real* 
   const std::vector<int64_t> off = shifted_offsets(g);
   const int64_t dblock = weight_gradient_depth_block(P, G * Co_pad);
   const auto item = [&](real* acc, const real* S, const real* zero_row, int64_t n, int64_t p_begin, int64_t p_end) {
-    real* dyt = scratch(1, G * dblock * Co_pad);
+    real* dyt = thread_scratch(Scratch::kConvDyTransposed, G * dblock * Co_pad);
     const real* dyn = dy + n * y_image;
     // The next image's input and output gradient, while this one's tiles run (whole images only).
     const bool whole = p_begin == 0 && p_end == P && n + 1 < g.batch &&

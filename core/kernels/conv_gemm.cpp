@@ -42,8 +42,8 @@ void gather_planes(const real* t, int64_t C, int64_t P, int64_t n0, int64_t nb, 
 template <class F>
 void for_each_image_chunk(const Conv2dGeometry& g, int64_t chunk, F&& f) {
   const int64_t nb_max = chunk_images(g, chunk), cols = nb_max * g.out_plane();
-  real* col = thread_scratch(4, g.patch_size() * cols);
-  real* m = thread_scratch(5, g.out_channels * cols);
+  real* col = thread_scratch(Scratch::kGemmColumns, g.patch_size() * cols);
+  real* m = thread_scratch(Scratch::kGemmPlanes, g.out_channels * cols);
   for (int64_t n0 = 0; n0 < g.batch; n0 += nb_max) f(n0, std::min(nb_max, g.batch - n0), col, m);
 }
 

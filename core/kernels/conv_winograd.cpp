@@ -50,7 +50,7 @@ template <class F>
 void for_each_plane(int64_t nb, int64_t C, int64_t buf_size, F&& f) {
 #pragma omp parallel if (split(nb * C))
   {
-    real* buf = thread_scratch(kWinogradRowsSlot, buf_size);
+    real* buf = thread_scratch(Scratch::kWinogradRows, buf_size);
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < nb * C; ++item) f(item / C, item % C, buf);
   }
@@ -326,8 +326,8 @@ void output_transform_adjoint(const Conv2dGeometry& g, const Tiling& tl, const r
 template <class F>
 void for_each_chunk_of_images(const Conv2dGeometry& g, const Tiling& tl, int64_t chunk, F&& f) {
   const int64_t nb_max = chunk_images(g, chunk), T = nb_max * tl.per_image();
-  real* V = thread_scratch(kWinogradVSlot, kXi * xi_stride(g.in_channels * T));
-  real* M = thread_scratch(kWinogradMSlot, kXi * xi_stride(g.out_channels * T));
+  real* V = thread_scratch(Scratch::kWinogradV, kXi * xi_stride(g.in_channels * T));
+  real* M = thread_scratch(Scratch::kWinogradM, kXi * xi_stride(g.out_channels * T));
   for (int64_t n0 = 0; n0 < g.batch; n0 += nb_max) f(n0, std::min(nb_max, g.batch - n0), V, M);
 }
 
@@ -355,7 +355,7 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, const real* x, const real*
   const Tiling tl(g);
   const int64_t Co = g.out_channels, Ci = g.in_channels;
   const int64_t su = xi_stride(Co * Ci);
-  real* U = thread_scratch(kWinogradUSlot, kXi * su);
+  real* U = thread_scratch(Scratch::kWinogradU, kXi * su);
   weight_transform(g, w, U);
   for_each_chunk_of_images(g, tl, chunk, [&](int64_t n0, int64_t nb, real* V, real* M) {
     const int64_t T = nb * tl.per_image();
@@ -370,7 +370,7 @@ void conv2d_backward_input_winograd(const Conv2dGeometry& g, const real* dy, con
   const Tiling tl(g);
   const int64_t Co = g.out_channels, Ci = g.in_channels;
   const int64_t su = xi_stride(Co * Ci);
-  real* U = thread_scratch(kWinogradUSlot, kXi * su);
+  real* U = thread_scratch(Scratch::kWinogradU, kXi * su);
   weight_transform(g, w, U);
   for_each_chunk_of_images(g, tl, chunk, [&](int64_t n0, int64_t nb, real* dV, real* dM) {
     const int64_t T = nb * tl.per_image();
@@ -386,7 +386,7 @@ void conv2d_backward_weight_winograd(const Conv2dGeometry& g, const real* x, con
   const Tiling tl(g);
   const int64_t Co = g.out_channels, Ci = g.in_channels;
   const int64_t su = xi_stride(Co * Ci);
-  real* dU = thread_scratch(kWinogradUSlot, kXi * su);
+  real* dU = thread_scratch(Scratch::kWinogradU, kXi * su);
   bool first = true;
   for_each_chunk_of_images(g, tl, chunk, [&](int64_t n0, int64_t nb, real* V, real* dM) {
     const int64_t T = nb * tl.per_image();

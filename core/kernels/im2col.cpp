@@ -187,8 +187,8 @@ ShiftedLayout::ShiftedLayout(const PatchGeometry& g)
 
 namespace {
 
-// The calling thread's scratch for the kernels below (slot kShiftedScratchSlot, scratch.h).
-real* shifted_scratch(int64_t n) { return thread_scratch(kShiftedScratchSlot, n); }
+// The calling thread's scratch for the kernels below.
+real* shifted_scratch(int64_t n) { return thread_scratch(Scratch::kShiftedImageRow, n); }
 
 // Calls f(c, h, ph, hq) for every S row group: padded row hq*s_h + ph of channel c, whose image row
 // is h (outside [0, height) in the padding).
