@@ -1,7 +1,8 @@
 #pragma once
 // Every rule that chooses how a convolution runs, in one place: which family of kernels takes a
 // geometry (Winograd, one GEMM per chunk of images, or the register tiles) and, inside the
-// register-tile kernels, which path, layout, blocking and threading. Internal to the conv kernels (conv.cpp and the files it calls); the bodies, each
+// register-tile kernels and the shifted-image builds they call, which path, layout, blocking and
+// threading. Internal to the conv kernels (conv.cpp and the files it calls); the bodies, each
 // with one sentence of why and the measurement that set it, are in conv_paths.cpp.
 //
 // Pointers to measurements are commits (`git show <hash>`: the numbers are in the message) or
@@ -75,6 +76,13 @@ ConvFamily conv_family(const Conv2dGeometry& g);
 bool winograd_preferred(const Conv2dGeometry& g);
 bool batched_gemm_preferred(const Conv2dGeometry& g);
 
+// Chunk budgets: the batched GEMM's col [K, nb*P] and Winograd's V and M together hold at most
+// this many values (16 MiB of floats), a few hundred columns of the deepest patches (K = 4608)
+// that stay in the last-level cache; one image's Winograd planes beyond it rule Winograd out
+// (3899602: a 128-channel 224×224 conv would take 205 MB for one image).
+constexpr int64_t kGemmColumnValues = int64_t(4) << 20;
+constexpr int64_t kWinogradChunkValues = int64_t(4) << 20;
+
 // ---- Threading of the register-tile kernels
 // Whether `items` items of `flops` in all are split over the threads.
 bool split_over_threads(int64_t items, double flops);
@@ -83,11 +91,13 @@ int64_t piece_count(int64_t items, double flops);
 // Work items per image: 1, or parts of each image (up to `parts`) when there are fewer images
 // than threads.
 int64_t image_splits(int64_t batch, int64_t parts);
-// Loops over the values of packed weights, of the weight gradient's accumulators or of a bias
-// run on the threads from these many values (set with the features, not measured apart: 4c56bf1,
-// 2fb938d); below them a parallel region costs more than it saves.
+// Loops over the values of packed weights, of the weight gradient's accumulators, of a bias or a
+// GEMM's planes run on the threads from these many values (set with the features, not measured
+// apart: 4c56bf1, 2fb938d, daf4273, 901fc8c); below them a parallel region costs more than it
+// saves.
 constexpr int64_t kParallelPackValues = 65536;
 constexpr int64_t kParallelCopyValues = 32768;
+constexpr int64_t kParallelWinogradWeights = 4096;
 
 // ---- Forward on the register tiles (also the flipped-kernel input gradient)
 // Where the tiles read col from: the shifted image S, the padded image, or x itself.
@@ -130,6 +140,17 @@ WeightGradientPath weight_gradient_path(const Conv2dGeometry& g);
 int64_t weight_gradient_depth_block(int64_t P, int64_t row, const CacheThresholds& t = cache_thresholds());
 // Whether `pieces` accumulators of `acc_size` values each are used (else one per thread).
 bool weight_gradient_sums_per_piece(int64_t pieces, int64_t acc_size);
+
+// ---- Shifted-image builds (im2col.cpp)
+// The build of S. AVX-512 float builds run kSame and the stride-2 builds as masked loads where
+// their mask tables fit (im2col.cpp), and these paths otherwise.
+enum class ShiftedBuild { kColumn, kSame, kByRow, kByChannel };
+ShiftedBuild shifted_build(const PatchGeometry& g);
+// kSame without AVX-512: one masked copy per plane rather than a copy and column fix-ups per row.
+bool same_copy_masked(int64_t width);
+// The adjoint's path.
+enum class ShiftedAdd { kColumn, kByRow, kByChannel };
+ShiftedAdd shifted_add_path(const PatchGeometry& g);
 
 }  // namespace conv_detail
 }  // namespace st
