@@ -15,7 +15,7 @@
 namespace st {
 
 enum class Scratch : int {
-  // Register-tile conv kernels (conv.cpp).
+  // Register-tile conv kernels (conv_forward.cpp, conv_input_gradient.cpp, conv_weight_gradient.cpp).
   kConvImage,          // one image's shifted image S, padded image or adjoint dS, with its slack
   kConvTile,           // a partial register tile or one block of col: [14 rows at most][kPanel]
   kConvPanel,          // a packed panel of col, or dy's zero-padded last panel
