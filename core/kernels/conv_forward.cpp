@@ -149,14 +149,20 @@ struct ForwardTiles {
 
 }  // namespace
 
-const real* pack_tile_weights(const Conv2dGeometry& g, const real* w) {
+const real* pack_tile_weights(const Conv2dGeometry& g, const real* w, const RowBlocks& rb) {
   const int64_t Co = g.group_out(), K = g.patch_size();
-  return pack_tile_weights(g, [&](int64_t gi, int64_t o, int64_t k) { return w[(gi * Co + o) * K + k]; });
+  return pack_tile_weights(g, rb, [&](int64_t gi, int64_t o, int64_t k) { return w[(gi * Co + o) * K + k]; });
 }
+
+const real* pack_tile_weights(const Conv2dGeometry& g, const real* w) { return pack_tile_weights(g, w, row_blocks(g)); }
 
 void conv2d_forward_tiles(const Conv2dGeometry& g, const real* x, const real* wp, const real* b, real* y,
                           bool accumulate, bool relu, const real* residual) {
-  const ForwardPlan plan = plan_forward(g);
+  conv2d_forward_tiles(g, plan_forward(g), x, wp, b, y, accumulate, relu, residual);
+}
+
+void conv2d_forward_tiles(const Conv2dGeometry& g, const ForwardPlan& plan, const real* x, const real* wp,
+                          const real* b, real* y, bool accumulate, bool relu, const real* residual) {
   const std::vector<real> bp = padded_bias(g, b, plan.blocks.padded());
   const real* bias = b ? bp.data() : nullptr;
   if (plan.channel_chunk < g.in_channels) {

@@ -407,7 +407,7 @@ void backward_input_flipped(const Conv2dGeometry& g, const real* dy, const real*
     for (int64_t i = 0; i < kh; ++i)
       for (int64_t j = 0; j < kw; ++j)
         flip[(co * kh + i) * kw + j] = (co * Ci * kh + (kh - 1 - i)) * kw + (kw - 1 - j);
-  const real* wfp = pack_tile_weights(t, [&](int64_t gi, int64_t ci, int64_t k) {
+  const real* wfp = pack_tile_weights(t, row_blocks(t), [&](int64_t gi, int64_t ci, int64_t k) {
     return w[(gi * Co * Ci + ci) * kh * kw + flip[k]];
   });
   conv2d_forward_tiles(t, dy, wfp, nullptr, dx, accumulate);
@@ -425,7 +425,12 @@ PhaseTaps phase_taps(int64_t phase, int64_t stride, int64_t kernel, int64_t pad,
 }
 
 void conv2d_backward_input_tiles(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool accumulate) {
-  switch (input_gradient_path(g)) {
+  conv2d_backward_input_tiles(g, input_gradient_path(g), dy, w, dx, accumulate);
+}
+
+void conv2d_backward_input_tiles(const Conv2dGeometry& g, InputGradientPath path, const real* dy, const real* w,
+                                 real* dx, bool accumulate) {
+  switch (path) {
     case InputGradientPath::kNonOverlapping:
       return backward_input_nonoverlapping(g, dy, w, dx, accumulate);
     case InputGradientPath::kPhases:

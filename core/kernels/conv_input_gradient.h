@@ -12,11 +12,18 @@
 #include <cstdint>
 
 #include "core/kernels/conv.h"
+#include "core/kernels/conv_paths.h"
 
 namespace st::conv_detail {
 
 // dx (+= when accumulate, else =) the conv2d input gradient of dy, by input_gradient_path(g).
 void conv2d_backward_input_tiles(const Conv2dGeometry& g, const real* dy, const real* w, real* dx, bool accumulate);
+// The same by a given path (the tests run every path with it). kColumns takes every geometry;
+// kNonOverlapping only kernel = stride without padding; kPhases only strided convs whose phases
+// start inside dy (phase_taps(...).pad() >= 0 wherever taps > 0); kFlippedForward only stride 1
+// with padding at most kernel - 1.
+void conv2d_backward_input_tiles(const Conv2dGeometry& g, InputGradientPath path, const real* dy, const real* w,
+                                 real* dx, bool accumulate);
 
 // The kernel taps of a strided conv that reach one phase of its input, along one axis. Input
 // row y = stride*a + phase (a < extent) is reached by kernel rows i = first + stride*t, t < taps,

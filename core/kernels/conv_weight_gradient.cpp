@@ -250,7 +250,12 @@ void backward_weight_by_broadcast_tiles(const Conv2dGeometry& g, const real* x, 
 }  // namespace
 
 void conv2d_backward_weight_tiles(const Conv2dGeometry& g, const real* x, const real* dy, real* dw) {
-  if (weight_gradient_path(g) == WeightGradientPath::kDots)
+  conv2d_backward_weight_tiles(g, weight_gradient_path(g), x, dy, dw);
+}
+
+void conv2d_backward_weight_tiles(const Conv2dGeometry& g, WeightGradientPath path, const real* x, const real* dy,
+                                  real* dw) {
+  if (path == WeightGradientPath::kDots)
     backward_weight_by_dots(g, x, dy, dw);
   else
     backward_weight_by_broadcast_tiles(g, x, dy, dw);

@@ -9,11 +9,15 @@
 // thread (weight_gradient_sums_per_piece), added into dw in piece or thread order: the result does
 // not depend on the schedule, only on the thread count.
 #include "core/kernels/conv.h"
+#include "core/kernels/conv_paths.h"
 
 namespace st::conv_detail {
 
 // dw += the conv2d weight gradient, sum over the batch of dy_g · im2col(x)_g^T, by
 // weight_gradient_path(g).
 void conv2d_backward_weight_tiles(const Conv2dGeometry& g, const real* x, const real* dy, real* dw);
+// The same by a given path (the tests run both with it; both take every geometry).
+void conv2d_backward_weight_tiles(const Conv2dGeometry& g, WeightGradientPath path, const real* x, const real* dy,
+                                  real* dw);
 
 }  // namespace st::conv_detail
