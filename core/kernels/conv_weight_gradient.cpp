@@ -71,9 +71,10 @@ void weight_gradient_items(const Conv2dGeometry& g, const real* x, int64_t acc_s
 // time, 8×3 1.8× slower).
 constexpr int kDotCo = 4, kDotK = 6;
 
-// acc[(gi*Co + c0 + i)*K + k0 + j] += Σ_{p in [p_begin, p_end)} dr[i][p] · cr[j][p] for the tile's
-// rows inside Co and K.
-inline void dot_tile(const real* const* dr, const real* const* cr, int64_t p_begin, int64_t p_end, int64_t Co,
+// acc_g[(c0 + i)*K + k0 + j] += Σ_{p in [p_begin, p_end)} dr[i][p] · cr[j][p] for the tile's
+// rows inside Co and K. Inlined into its loop, as the tile was written there before it had a name
+// (the code GCC makes for this tile is sensitive to its surroundings: c03e4dd).
+[[gnu::always_inline]] inline void dot_tile(const real* const* dr, const real* const* cr, int64_t p_begin, int64_t p_end, int64_t Co,
                      int64_t K, int64_t c0, int64_t k0, real* acc_g) {
   using namespace Eigen::internal;
   const int64_t vec_end = p_begin + (p_end - p_begin) / kPacket * kPacket;
