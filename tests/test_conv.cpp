@@ -127,7 +127,8 @@ const std::vector<ConvCase> kConvCases = {
                                                     // positions at a time (P × 48 channels: 3 MiB),
                                                     // the image split by positions, partial block
     {2, 128, 5, 6, 130, 3, 3, 1, 1, 1, 1, 1, true}, // 3×3 stride 1, 128 channels and more: Winograd
-    // Forward tiles 14 rows tall (row_blocks in conv.cpp: K > 256, output channels 14 n + 8 m):
+    // Forward tiles 14 rows tall (row_blocks, conv_paths.cpp: a panel of col over one L1, output
+    // channels 14 n + 8 m):
     {2, 32, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, true},   // ResNet-20's stage 3: 4 wide blocks and 1 of 8
     {2, 56, 6, 7, 30, 3, 3, 1, 1, 1, 1, 1, false},  // 14 + 8 + 8, partial panel (42 positions); the
                                                     // input gradient (56 = 4 × 14, K = 270) too

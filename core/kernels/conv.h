@@ -11,26 +11,28 @@
 //   y  [batch, out_channels, out_h, out_w]         (group g of image n: a [Cg_out, P] matrix)
 // Per image and group: y_g = w_g · col_g with col_g the [K, P] block of im2col(x_n).
 //
-// How (conv.cpp): col is never written out. Each row of it is a contiguous run of the shifted
-// image S of x_n (im2col.h: kernel_w row-shifted copies of the image, about 3 times its size for a
-// 3×3 kernel where im2col is 9 times), so a register tile of 8 output channels × 2 SIMD packets of
-// positions (32 with AVX-512) reads its K rows of col from S directly and keeps its sums in 16
-// registers (Eigen's packet primitives: AVX-512, AVX or SSE as compiled). The input gradient of a stride-1 conv is the
-// forward conv of dy with the flipped kernel (run by the same tiles); at other strides each phase
-// of dx (its pixels with the same remainders mod the stride) is a stride-1 correlation of dy with
-// part of the kernel, run by the same tiles and interleaved into dx (for 1×1 kernels and
-// paddings past the kernel's reach, the columns w_g^T · dy_g go, a panel at a time, into the
-// adjoint of S and are folded onto dx). The
-// weight gradient is a GEMM of depth P over S and dy transposed, or, for long rows and few
-// output channels, register tiles of dot products between rows of dy and runs of S.
+// How: col is never written out. Each row of it is a contiguous run of the shifted image S of x_n
+// (im2col.h: kernel_w row-shifted copies of the image, about 3 times its size for a 3×3 kernel
+// where im2col is 9 times), so a register tile of 8 output channels × 2 SIMD packets of positions
+// (conv_tiles.h; Eigen's packet primitives: AVX-512, AVX or SSE as compiled) reads its K rows of
+// col from S directly and keeps its sums in 16 registers (conv_forward.h). The input gradient of
+// a stride-1 conv is the forward conv of dy with the flipped kernel (run by the same tiles); at
+// other strides each phase of dx (its pixels with the same remainders mod the stride) is a
+// stride-1 correlation of dy with part of the kernel, run by the same tiles and interleaved into
+// dx (for 1×1 kernels and paddings past the kernel's reach, the columns w_g^T · dy_g go, a panel
+// at a time, into the adjoint of S and are folded onto dx; conv_input_gradient.h). The weight
+// gradient is a GEMM of depth P over S and dy transposed, or, for long rows and few output
+// channels, register tiles of dot products between rows of dy and runs of S
+// (conv_weight_gradient.h).
 //
 // 3×3 stride-1 convs with at least 128 channels in and out run instead as Winograd's F(2×2, 3×3)
 // (conv_winograd.h), and deep patches with small planes as one GEMM per chunk of images
-// (conv_gemm.h); conv.cpp says where each measured faster.
+// (conv_gemm.h). conv_paths.h holds every rule that chooses among these paths, with the
+// measurement behind each.
 //
 // Threading: the batch is split over OpenMP threads in contiguous pieces, a few per thread handed
-// out as threads finish (the weight gradient: one static chunk per thread, each summing into its
-// own accumulator); a batch smaller than the thread count is split further, by positions. Each
+// out as threads finish (the weight gradient: each piece, or each thread's static chunk, summing
+// into its own accumulator); a batch smaller than the thread count is split further. Each
 // thread keeps its buffers between calls. Results are deterministic for a given thread count;
 // inside an outer parallel region the kernels run on the calling thread.
 //

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/kernels/conv_paths.h"
 #include "core/kernels/gemm.h"
 #include "core/kernels/im2col.h"
 #include "core/kernels/scratch.h"
@@ -12,13 +13,13 @@ namespace st {
 
 namespace {
 
-// col holds at most this many values (16 MiB of floats): large enough for a few hundred columns
-// of the deepest patches (K = 4608), small enough to stay in the last-level cache.
-constexpr int64_t kColBudget = int64_t(4) << 20;
+using conv_detail::kGemmColumnValues;
+using conv_detail::kParallelCopyValues;
 
-// Images per chunk: the caller's choice, or as many as the budget allows; at least one.
+// Images per chunk: the caller's choice, or as many as col's budget (conv_paths.h) allows; at
+// least one.
 int64_t chunk_images(const Conv2dGeometry& g, int64_t chunk) {
-  if (chunk <= 0) chunk = kColBudget / std::max<int64_t>(1, g.patch_size() * g.out_plane());
+  if (chunk <= 0) chunk = kGemmColumnValues / std::max<int64_t>(1, g.patch_size() * g.out_plane());
   return std::max<int64_t>(1, std::min(g.batch, chunk));
 }
 
@@ -32,7 +33,7 @@ void batched_im2col(const Conv2dGeometry& g, const real* x, int64_t n0, int64_t 
 
 // m [C, nb*P] <-> t (NCHW, images n0 .. n0+nb-1, C channels of P positions).
 void gather_planes(const real* t, int64_t C, int64_t P, int64_t n0, int64_t nb, real* m) {
-#pragma omp parallel for schedule(static) if (C * nb * P > 32768 && !omp_in_parallel())
+#pragma omp parallel for schedule(static) if (C * nb * P > kParallelCopyValues && !omp_in_parallel())
   for (int64_t c = 0; c < C; ++c)
     for (int64_t i = 0; i < nb; ++i) std::copy_n(t + ((n0 + i) * C + c) * P, P, m + (c * nb + i) * P);
 }
@@ -42,8 +43,8 @@ void gather_planes(const real* t, int64_t C, int64_t P, int64_t n0, int64_t nb, 
 template <class F>
 void for_each_image_chunk(const Conv2dGeometry& g, int64_t chunk, F&& f) {
   const int64_t nb_max = chunk_images(g, chunk), cols = nb_max * g.out_plane();
-  real* col = thread_scratch(4, g.patch_size() * cols);
-  real* m = thread_scratch(5, g.out_channels * cols);
+  real* col = thread_scratch(Scratch::kGemmColumns, g.patch_size() * cols);
+  real* m = thread_scratch(Scratch::kGemmPlanes, g.out_channels * cols);
   for (int64_t n0 = 0; n0 < g.batch; n0 += nb_max) f(n0, std::min(nb_max, g.batch - n0), col, m);
 }
 
@@ -56,7 +57,7 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const real* x, const real* w, 
     batched_im2col(g, x, n0, nb, col);
     gemm(false, false, Co, nb * P, K, w, col, 0, out);
     // out [Co, nb*P] -> y, plus the bias and the residual, then the ReLU.
-#pragma omp parallel for schedule(static) if (Co * nb * P > 32768 && !omp_in_parallel())
+#pragma omp parallel for schedule(static) if (Co * nb * P > kParallelCopyValues && !omp_in_parallel())
     for (int64_t i = 0; i < nb; ++i)
       for (int64_t co = 0; co < Co; ++co) {
         const real* src = out + (co * nb + i) * P;

@@ -1,19 +1,21 @@
 #pragma once
 // Convolution as one large GEMM per chunk of images, for small output planes.
 //
-// The register-tile kernels of conv.cpp work one image at a time in panels of 32 positions: a
-// plane of 49 positions (7×7, ResNet-18's last stage) fills two panels, a quarter of their
-// lanes idle, and a deep patch (K = 4608) streams its weights from L2 for every panel. Here the
+// The register-tile kernels (conv_forward.h) work one image at a time in panels of two SIMD
+// packets (32 positions with AVX-512): a plane of 49 positions (7×7, ResNet-18's last stage)
+// fills two such panels, a quarter of their lanes idle, and a deep patch (K = 4608) streams its
+// weights from L2 for every panel. Here the
 // column matrices of nb images stand side by side, col [K, nb*P] (im2col with row stride nb*P),
 // so that a chunk is one GEMM with nb*P columns (st::gemm: OpenBLAS or Eigen), with the
 // transposes between NCHW and [C, nb*P] done in parallel passes:
 //   forward          Y [Co, nb*P] = W [Co, K] · col                  then Y -> y (NCHW)
 //   input gradient   col = W^T · dY, dY [Co, nb*P] from dy (NCHW)     then col2im -> dx
 //   weight gradient  dW [Co, K] += dY · col^T
-// nb is chosen so that col stays within a few MiB. Groups other than 1 are not handled here.
+// nb is chosen so that col stays within a budget (kGemmColumnValues, conv_paths.h). Groups other
+// than 1 are not handled here.
 //
 // Shapes and conventions as in conv.h (same Conv2dGeometry); the conv.h kernels choose this path
-// for the geometries where it measured faster (conv.cpp, batched_gemm_preferred).
+// for the geometries where it measured faster (batched_gemm_preferred, conv_paths.cpp).
 #include "core/kernels/conv.h"
 
 namespace st {

@@ -4,12 +4,16 @@
 
 #include <algorithm>
 
+#include "core/kernels/conv_paths.h"
 #include "core/kernels/gemm.h"
 #include "core/kernels/scratch.h"
 
 namespace st {
 
 namespace {
+
+using conv_detail::kParallelWinogradWeights;
+using conv_detail::kWinogradChunkValues;
 
 constexpr int kXi = 16;  // positions of a 4×4 transformed tile
 
@@ -21,21 +25,18 @@ struct Tiling {
   int64_t per_image() const { return th * tw; }
 };
 
-// V and M of one chunk hold at most this many values (16 MiB of floats) together.
-constexpr int64_t kChunkBudget = int64_t(4) << 20;
-// The values one image adds to V and M.
+// The values one image adds to V and M (which hold at most kWinogradChunkValues together).
 int64_t values_per_image(const Conv2dGeometry& g) {
   return kXi * (g.in_channels + g.out_channels) * Tiling(g).per_image();
 }
 int64_t chunk_images(const Conv2dGeometry& g, int64_t chunk) {
-  if (chunk <= 0) chunk = kChunkBudget / values_per_image(g);
+  if (chunk <= 0) chunk = kWinogradChunkValues / values_per_image(g);
   return std::max<int64_t>(1, std::min(g.batch, chunk));
 }
 
 // The distance between the 16 planes ξ of U, V and M (each [rows][cols] contiguous): rows·cols
-// rounded up to an odd number of 64-byte lines. A multiple of 4 KiB (e.g. 256 channels × 196
-// tiles) would put the 16 streams a transform reads or writes into the same cache sets: measured
-// 1.4-2× slower transforms and GEMMs at those sizes.
+// rounded up to an odd number of 64-byte lines, since a multiple of 4 KiB (e.g. 256 channels ×
+// 196 tiles) puts the 16 streams a transform reads or writes into the same cache sets (901fc8c).
 int64_t xi_stride(int64_t n) {
   constexpr int64_t line = 64 / sizeof(real);
   const int64_t lines = (n + line - 1) / line;
@@ -50,7 +51,7 @@ template <class F>
 void for_each_plane(int64_t nb, int64_t C, int64_t buf_size, F&& f) {
 #pragma omp parallel if (split(nb * C))
   {
-    real* buf = thread_scratch(kWinogradRowsSlot, buf_size);
+    real* buf = thread_scratch(Scratch::kWinogradRows, buf_size);
 #pragma omp for schedule(static)
     for (int64_t item = 0; item < nb * C; ++item) f(item / C, item % C, buf);
   }
@@ -84,7 +85,7 @@ constexpr int64_t kWBlock = 16;
 void weight_transform(const Conv2dGeometry& g, const real* w, real* U) {
   const int64_t Co = g.out_channels, Ci = g.in_channels, blocks = (Ci + kWBlock - 1) / kWBlock;
   const int64_t su = xi_stride(Co * Ci);
-#pragma omp parallel for schedule(static) if (split(Co * blocks) && Co * Ci > 4096)
+#pragma omp parallel for schedule(static) if (split(Co * blocks) && Co * Ci > kParallelWinogradWeights)
   for (int64_t item = 0; item < Co * blocks; ++item) {
     const int64_t co = item / blocks, c0 = item % blocks * kWBlock, n = std::min(kWBlock, Ci - c0);
     real k[9][kWBlock], t[4][3][kWBlock];
@@ -118,7 +119,7 @@ void weight_transform(const Conv2dGeometry& g, const real* w, real* U) {
 void weight_transform_adjoint(const Conv2dGeometry& g, const real* dU, real* dw) {
   const int64_t Co = g.out_channels, Ci = g.in_channels, blocks = (Ci + kWBlock - 1) / kWBlock;
   const int64_t su = xi_stride(Co * Ci);
-#pragma omp parallel for schedule(static) if (split(Co * blocks) && Co * Ci > 4096)
+#pragma omp parallel for schedule(static) if (split(Co * blocks) && Co * Ci > kParallelWinogradWeights)
   for (int64_t item = 0; item < Co * blocks; ++item) {
     const int64_t co = item / blocks, c0 = item % blocks * kWBlock, n = std::min(kWBlock, Ci - c0);
     real q[4][3][kWBlock], k[9][kWBlock];
@@ -326,8 +327,8 @@ void output_transform_adjoint(const Conv2dGeometry& g, const Tiling& tl, const r
 template <class F>
 void for_each_chunk_of_images(const Conv2dGeometry& g, const Tiling& tl, int64_t chunk, F&& f) {
   const int64_t nb_max = chunk_images(g, chunk), T = nb_max * tl.per_image();
-  real* V = thread_scratch(kWinogradVSlot, kXi * xi_stride(g.in_channels * T));
-  real* M = thread_scratch(kWinogradMSlot, kXi * xi_stride(g.out_channels * T));
+  real* V = thread_scratch(Scratch::kWinogradV, kXi * xi_stride(g.in_channels * T));
+  real* M = thread_scratch(Scratch::kWinogradM, kXi * xi_stride(g.out_channels * T));
   for (int64_t n0 = 0; n0 < g.batch; n0 += nb_max) f(n0, std::min(nb_max, g.batch - n0), V, M);
 }
 
@@ -347,7 +348,7 @@ bool winograd_applies(const Conv2dGeometry& g) {
 }
 
 bool winograd_image_fits_chunk(const Conv2dGeometry& g) {
-  return values_per_image(g) <= kChunkBudget;
+  return values_per_image(g) <= kWinogradChunkValues;
 }
 
 void conv2d_forward_winograd(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y, bool relu,
@@ -355,12 +356,14 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, const real* x, const real*
   const Tiling tl(g);
   const int64_t Co = g.out_channels, Ci = g.in_channels;
   const int64_t su = xi_stride(Co * Ci);
-  real* U = thread_scratch(kWinogradUSlot, kXi * su);
+  real* U = thread_scratch(Scratch::kWinogradU, kXi * su);
   weight_transform(g, w, U);
   for_each_chunk_of_images(g, tl, chunk, [&](int64_t n0, int64_t nb, real* V, real* M) {
     const int64_t T = nb * tl.per_image();
     input_transform(g, tl, x, n0, nb, V);
-    for_each_xi([&](int xi) { gemm(false, false, Co, T, Ci, U + xi * su, V + xi * xi_stride(Ci * T), 0, M + xi * xi_stride(Co * T)); });
+    for_each_xi([&](int xi) {
+      gemm(false, false, Co, T, Ci, U + xi * su, V + xi * xi_stride(Ci * T), 0, M + xi * xi_stride(Co * T));
+    });
     output_transform(g, tl, M, n0, nb, b, y, relu, residual);
   });
 }
@@ -370,13 +373,14 @@ void conv2d_backward_input_winograd(const Conv2dGeometry& g, const real* dy, con
   const Tiling tl(g);
   const int64_t Co = g.out_channels, Ci = g.in_channels;
   const int64_t su = xi_stride(Co * Ci);
-  real* U = thread_scratch(kWinogradUSlot, kXi * su);
+  real* U = thread_scratch(Scratch::kWinogradU, kXi * su);
   weight_transform(g, w, U);
   for_each_chunk_of_images(g, tl, chunk, [&](int64_t n0, int64_t nb, real* dV, real* dM) {
     const int64_t T = nb * tl.per_image();
     output_transform_adjoint(g, tl, dy, n0, nb, dM);
-    for_each_xi(
-        [&](int xi) { gemm(true, false, Ci, T, Co, U + xi * su, dM + xi * xi_stride(Co * T), 0, dV + xi * xi_stride(Ci * T)); });
+    for_each_xi([&](int xi) {
+      gemm(true, false, Ci, T, Co, U + xi * su, dM + xi * xi_stride(Co * T), 0, dV + xi * xi_stride(Ci * T));
+    });
     input_transform_adjoint(g, tl, dV, n0, nb, dx, add);
   });
 }
@@ -386,15 +390,16 @@ void conv2d_backward_weight_winograd(const Conv2dGeometry& g, const real* x, con
   const Tiling tl(g);
   const int64_t Co = g.out_channels, Ci = g.in_channels;
   const int64_t su = xi_stride(Co * Ci);
-  real* dU = thread_scratch(kWinogradUSlot, kXi * su);
+  real* dU = thread_scratch(Scratch::kWinogradU, kXi * su);
   bool first = true;
   for_each_chunk_of_images(g, tl, chunk, [&](int64_t n0, int64_t nb, real* V, real* dM) {
     const int64_t T = nb * tl.per_image();
     input_transform(g, tl, x, n0, nb, V);
     output_transform_adjoint(g, tl, dy, n0, nb, dM);
     const real beta = first ? real(0) : real(1);
-    for_each_xi(
-        [&](int xi) { gemm(false, true, Co, Ci, T, dM + xi * xi_stride(Co * T), V + xi * xi_stride(Ci * T), beta, dU + xi * su); });
+    for_each_xi([&](int xi) {
+      gemm(false, true, Co, Ci, T, dM + xi * xi_stride(Co * T), V + xi * xi_stride(Ci * T), beta, dU + xi * su);
+    });
     first = false;
   });
   weight_transform_adjoint(g, dU, dw);

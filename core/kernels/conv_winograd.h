@@ -21,17 +21,18 @@
 //
 // Shapes and conventions as in conv.h (Conv2dGeometry). Only for winograd_applies geometries:
 // groups 1, 3×3 kernel, stride 1, padding at most 2 on each axis. The conv.h kernels choose this
-// path where it measured faster (conv.cpp, winograd_preferred).
+// path where it measured faster (winograd_preferred, conv_paths.cpp).
 #include "core/kernels/conv.h"
 
 namespace st {
 
 bool winograd_applies(const Conv2dGeometry& g);
 // Whether one image's transformed input and output (16·(in + out channels)·tiles values) fit the
-// chunk budget of 16 MiB; beyond it a chunk would still hold one image, 4× its input and output.
+// chunk budget (kWinogradChunkValues, conv_paths.h: 16 MiB of floats); beyond it a chunk would
+// still hold one image, 4× its input and output.
 bool winograd_image_fits_chunk(const Conv2dGeometry& g);
 
-// chunk: images per chunk, 0 for the default (as many as fit a budget of 16 MiB for V and M).
+// chunk: images per chunk, 0 for the default (as many as fit the chunk budget for V and M).
 // y = conv2d(x, w) + b (+ residual [batch, Co, out_h, out_w] when given), then max(y, 0) when
 // relu (overwrites y; residual may not be y).
 void conv2d_forward_winograd(const Conv2dGeometry& g, const real* x, const real* w, const real* b, real* y,

@@ -9,6 +9,7 @@
 #include <immintrin.h>
 #endif
 
+#include "core/kernels/conv_paths.h"
 #include "core/kernels/scratch.h"
 
 namespace st {
@@ -107,9 +108,8 @@ constexpr int64_t kMaxRowChunks = 64;
 // (the mask keeps the chunk's values that fall on image columns, the same for every row) and one
 // store, the row's last chunk storing only the row's values; rows outside the image are zeroed.
 // Masked-off values are never read (AVX-512 suppresses their faults), so a chunk may start before
-// the image row or run past it. The copy below spends most of its time per row (a memcpy call
-// and two fills for a row of 34). Measured, one thread building one image's xp again and again
-// in cache (best of 20, three runs): 16 channels at 32×32 2.5-2.7 against 4.4-4.7 us.
+// the image row or run past it. The copy below spends most of its time per row, a memcpy call and
+// two fills (8c33d46: 0.55-0.6 of its time).
 [[maybe_unused]] bool padded_image_avx512(const PatchGeometry& g, const float* x, float* xp) {
   constexpr int64_t V = 16;
   const PaddedLayout L(g);
@@ -187,8 +187,8 @@ ShiftedLayout::ShiftedLayout(const PatchGeometry& g)
 
 namespace {
 
-// The calling thread's scratch for the kernels below (slot kShiftedScratchSlot, scratch.h).
-real* shifted_scratch(int64_t n) { return thread_scratch(kShiftedScratchSlot, n); }
+// The calling thread's scratch for the kernels below.
+real* shifted_scratch(int64_t n) { return thread_scratch(Scratch::kShiftedImageRow, n); }
 
 // Calls f(c, h, ph, hq) for every S row group: padded row hq*s_h + ph of channel c, whose image row
 // is h (outside [0, height) in the padding).
@@ -199,18 +199,15 @@ void for_each_padded_row(const PatchGeometry& g, const ShiftedLayout& L, F&& f) 
       for (int64_t ph = 0; ph < L.phases; ++ph) f(c, hq * g.stride_h + ph - g.pad_h, ph, hq);
 }
 
-// ---- Two ways to read S rows without bounds checks, by padded row or by padded channel.
-// Every S row is the fixed-length run pad[hq*s_h + ph][j + ow*s_w], ow < out_w, of the padded
-// image pad[hp][wp] = x[c][hp - p_h][wp - p_w] (0 outside the image): no partial runs. The stride
-// is a template argument for the common strides 1 and 2 so that the runs vectorise.
+// ---- Two ways to read S rows without bounds checks, by padded row or by padded channel
+// (which: shifted_build, conv_paths.h). Every S row is the fixed-length run
+// pad[hq*s_h + ph][j + ow*s_w], ow < out_w, of the padded image pad[hp][wp] = x[c][hp - p_h][wp -
+// p_w] (0 outside the image): no partial runs. The stride is a template argument for the common
+// strides 1 and 2 so that the runs vectorise.
 //
 // By row: one padded row at a time goes into a small buffer, and its kernel columns j are read
 // back from there. By channel: the whole padded channel is written first and its S rows read
-// afterwards. Per image, measured: by channel is 1.3-1.8x faster at stride 2 for out_w <= 16
-// (ResNet-20's stage transitions: with rows one packet long, each row's runs are read back from
-// a buffer just written, whose stores the loads wait for), level at out_w = 28 and 1.2-1.7x
-// slower on ResNet-18's 224×224 first conv (a padded channel of 211 KiB against one row in L1).
-bool shifted_by_channel(const PatchGeometry& g) { return g.stride_w > 1 && g.out_w <= 16; }
+// afterwards.
 
 #if defined(__AVX512F__)
 // S at column stride 2 straight from the image, 16 values of an S row at a time: S row (c, ph,
@@ -218,11 +215,8 @@ bool shifted_by_channel(const PatchGeometry& g) { return g.stride_w > 1 && g.out
 // even values of the 32 from that column on: two zero-masked loads (the mask keeps the image's
 // columns; masked-off values are never read, AVX-512 suppresses their faults) and one permute.
 // Rows in the padding are zeroed, the last chunk of a row stores only the row's values. No padded
-// buffer, no per-row loop over columns. Measured, one thread building one image's S again and
-// again in cache (best of 20, two runs): ResNet-20's stride-2 convs, 16 channels at 32×32 4.6
-// against 9.5-10.5 us, 32 at 16×16 4.9 against 9.8-10.1; the convs' forward (st_bench_conv
-// --breakdown, minimum of 15, two runs against the previous build) 1.27-1.29 against 1.67-1.72 ms
-// and 1.35-1.36 against 1.65-1.71.
+// buffer, no per-row loop over columns (825d2ad: about half the time of the builds below;
+// st_bench_conv --breakdown --case s2_16_32).
 [[maybe_unused]] bool shifted_image_stride2_avx512(const PatchGeometry& g, const float* x, float* s) {
   constexpr int64_t V = 16, kMaxMasks = 256;
   const ShiftedLayout L(g);
@@ -335,12 +329,7 @@ void shifted_image_by_channel(const PatchGeometry& g, const real* x, real* s) {
         int64_t j = 0;
         // At stride 2, kernel columns j and j + 1 are the even and odd values of one run: split
         // in one pass, which vectorises as loads and permutes, where one column at a time
-        // reads every value twice. Measured with the in-place read above, alternating with the
-        // previous kernel in one process (ratio of conv times, 2 threads, batch 128): the p = 2
-        // Strassen ResNet-20's 4×4 stride-2 W_b, forward 0.62 and weight gradient 0.85; its
-        // 2×2 W_c's input and weight gradients 0.62-0.80 and 0.65-0.84; ResNet-20's 3×3
-        // stride-2 convs 0.93-0.95. (The by-row kernel, for wider rows, gained nothing from the
-        // same split on ResNet-18's stride-2 convs: 0.99-1.07.)
+        // reads every value twice (fd095a8; the by-row kernel gained nothing from it).
         for (; SW == 2 && j + 2 <= g.kernel_w; j += 2) {
           real* d0 = s + L.offset(c, ph, j) + hq * Wo;
           real* d1 = s + L.offset(c, ph, j + 1) + hq * Wo;
@@ -366,8 +355,7 @@ void shifted_image_by_channel(const PatchGeometry& g, const real* x, real* s) {
 // j - p_w - p_h*W, with the top and bottom padding rows zero and the |j - p_w| columns that
 // wrapped around from the neighbouring row zero. Two ways to zero those columns: a copy of the
 // plane, then a store per row; or one masked copy (a select against a mask of the kept columns,
-// built once per call). Per image, measured: the masked copy is 1.9-2.2x faster for rows of 8
-// (ResNet-20's last stage), level at 16, 1.2-1.6x slower at 32 and wider.
+// built once per call), which same_copy_masked (conv_paths.h) picks.
 #if defined(__AVX512F__)
 // Up to this many 16-value chunks in the repeating pattern of kept columns (lcm(W, 16) / 16 <= W,
 // so every width up to 256).
@@ -378,12 +366,9 @@ constexpr int64_t kMaxMaskPeriod = 256;
 // pattern of bits that repeats every lcm(W, 16) values, built once per j) and whose source lies in
 // the channel (t in [t_lo, t_hi)). Masked-off values are never read (AVX-512 suppresses their
 // faults), so a chunk may start before the channel or run past it. The last chunk of a plane
-// stores only the plane's values. The copy below spends most of its time per plane and row
-// (a memcpy call per plane, the wrapped columns zeroed one by one, a float mask per value for
-// rows of 8). Measured, one thread building one image's S again and again in cache (best of 20,
-// three runs): 64 channels at 8×8 2.1 against 3.6 us, 32 at 16×16 3.1 against 6.8-7.0, 16 at
-// 32×32 6.2 against 8.3-8.5; `strassen bench --case resnet20` alternating with the copy, four
-// pairs: training 161-175 against 172-188 ms per step, inference 43-46 against 46-48.
+// stores only the plane's values. The copy below spends most of its time per plane and row: a
+// memcpy call per plane, the wrapped columns zeroed one by one, a float mask per value for rows
+// of 8 (09c3e3b: 0.45-0.75 of its time; st_bench_conv --breakdown --case s1_32).
 [[maybe_unused]] bool shifted_image_same_avx512(const PatchGeometry& g, const float* x, float* s) {
   constexpr int64_t V = 16;
   const ShiftedLayout L(g);
@@ -435,7 +420,7 @@ void shifted_image_same(const PatchGeometry& g, const real* x, real* s) {
 #endif
   const ShiftedLayout L(g);
   const int64_t W = g.width, plane = L.rows * W, image = g.height * W;
-  const bool masked = W < 16;
+  const bool masked = conv_detail::same_copy_masked(W);
   // keep[j][t] = 1 where plane position t of kernel column j reads the image, not the row beside
   // it (its column t mod W is in [max(0, p_w - j), W - max(0, j - p_w))), else 0.
   real* keep = masked ? shifted_scratch(g.kernel_w * plane) : nullptr;
@@ -470,15 +455,12 @@ void shifted_image_same(const PatchGeometry& g, const real* x, real* s) {
   }
 }
 
-// ---- The adjoint, by row or by channel as above. By row, a strided add does not vectorise, so
-// the runs (measured: this pays at 16 columns and loses at 8) are first added into one
-// contiguous buffer per column phase (phase[j % sw][ow + j / sw] collects padded column
-// ow*sw + j), interleaved into the padded row once. Per image, measured: by channel is 1.3-2.9x
-// faster at stride 1 on the ResNet shapes; at stride 2 level or faster for rows of 8 (12-15
-// against 15 us, ResNet-20's last stage transition) and 1.1-2x slower for rows of 16 and more.
-bool shifted_add_by_channel(const PatchGeometry& g) { return g.stride_w == 1 || g.out_w < 16; }
+// ---- The adjoint, by row or by channel as above (which: shifted_add_path, conv_paths.h). By
+// row, a strided add does not vectorise, so the runs are first added into one contiguous buffer
+// per column phase (phase[j % sw][ow + j / sw] collects padded column ow*sw + j), interleaved
+// into the padded row once (e355829).
 
-// Reached only for strides above 1 with rows of 16 and more (shifted_add_by_channel), so always
+// Reached only for strides above 1 with rows of 16 and more (shifted_add_path), so always
 // through the column phases.
 template <int64_t SW>
 void shifted_image_add_by_row(const PatchGeometry& g, const real* s, real* x) {
@@ -577,31 +559,31 @@ void shifted_image_add_column(const PatchGeometry& g, const real* s, real* x) {
 }  // namespace
 
 void shifted_image(const PatchGeometry& g, const real* x, real* s) {
-  if (g.kernel_w == 1)
-    shifted_image_column(g, x, s);
-  else if (g.stride_h == 1 && g.stride_w == 1 && g.out_w == g.width)
-    shifted_image_same(g, x, s);
-  else if (g.stride_w == 1)
-    shifted_image_by_row<1>(g, x, s);
-  else if (g.stride_w == 2) {
+  using conv_detail::ShiftedBuild;
+  const ShiftedBuild build = conv_detail::shifted_build(g);
+  if (build == ShiftedBuild::kColumn) return shifted_image_column(g, x, s);
+  if (build == ShiftedBuild::kSame) return shifted_image_same(g, x, s);
 #if defined(__AVX512F__)
-    if (shifted_image_stride2_avx512(g, x, s)) return;
+  if (g.stride_w == 2 && shifted_image_stride2_avx512(g, x, s)) return;
 #endif
-    shifted_by_channel(g) ? shifted_image_by_channel<2>(g, x, s) : shifted_image_by_row<2>(g, x, s);
-  }
-  else
-    shifted_by_channel(g) ? shifted_image_by_channel<0>(g, x, s) : shifted_image_by_row<0>(g, x, s);
+  const bool by_channel = build == ShiftedBuild::kByChannel;  // only at strides above 1
+  if (g.stride_w == 1) return shifted_image_by_row<1>(g, x, s);
+  if (g.stride_w == 2) return by_channel ? shifted_image_by_channel<2>(g, x, s) : shifted_image_by_row<2>(g, x, s);
+  return by_channel ? shifted_image_by_channel<0>(g, x, s) : shifted_image_by_row<0>(g, x, s);
 }
 
 void shifted_image_add(const PatchGeometry& g, const real* s, real* x) {
-  if (g.kernel_w == 1)
-    shifted_image_add_column(g, s, x);
-  else if (g.stride_w == 1)
-    shifted_image_add_by_channel<1>(g, s, x);
-  else if (g.stride_w == 2)
-    shifted_add_by_channel(g) ? shifted_image_add_by_channel<2>(g, s, x) : shifted_image_add_by_row<2>(g, s, x);
-  else
-    shifted_add_by_channel(g) ? shifted_image_add_by_channel<0>(g, s, x) : shifted_image_add_by_row<0>(g, s, x);
+  switch (conv_detail::shifted_add_path(g)) {
+    case conv_detail::ShiftedAdd::kColumn:
+      return shifted_image_add_column(g, s, x);
+    case conv_detail::ShiftedAdd::kByChannel:
+      if (g.stride_w == 1) return shifted_image_add_by_channel<1>(g, s, x);
+      if (g.stride_w == 2) return shifted_image_add_by_channel<2>(g, s, x);
+      return shifted_image_add_by_channel<0>(g, s, x);
+    case conv_detail::ShiftedAdd::kByRow:
+      if (g.stride_w == 2) return shifted_image_add_by_row<2>(g, s, x);
+      return shifted_image_add_by_row<0>(g, s, x);
+  }
 }
 
 }  // namespace st

@@ -1,7 +1,11 @@
 #pragma once
-// Per-thread scratch buffers for the kernels: they grow and are kept between calls, so the steady
-// state allocates nothing. Aligned to Eigen's widest packet, so that packets read at multiples of
-// the packet size from the start do not straddle cache lines.
+// Per-thread scratch buffers for the kernels, one per role (Scratch): they grow and are kept
+// between calls, so the steady state allocates nothing. Aligned to Eigen's widest packet, so that
+// packets read at multiples of the packet size from the start do not straddle cache lines.
+//
+// A buffer of one thread serves one kernel at a time: a kernel may call another that uses other
+// roles (the conv kernels call shifted_image, which uses kShiftedImageRow), never one that uses
+// a role it holds.
 #include <Eigen/Core>
 #include <cstdint>
 #include <vector>
@@ -10,25 +14,35 @@
 
 namespace st {
 
-// Slots 0-3 belong to the register-tile conv kernels (conv.cpp), 4-5 to the batched-GEMM ones
-// (conv_gemm.cpp), 6 to the shifted-image kernels (im2col.cpp), which the conv kernels call, and 7
-// to the forward tiles' packed weights (conv.cpp: the calling thread's, read by all the threads
-// of the kernel), 8-11 to the Winograd kernels (conv_winograd.cpp: the calling thread's
-// transformed weights and chunk buffers, and each thread's rows). A slot of one thread serves one
-// kernel at a time.
-constexpr int kShiftedScratchSlot = 6;
-constexpr int kPackedWeightsSlot = 7;
-constexpr int kWinogradUSlot = 8;
-constexpr int kWinogradVSlot = 9;
-constexpr int kWinogradMSlot = 10;
-constexpr int kWinogradRowsSlot = 11;
-constexpr int kScratchSlots = 12;
+enum class Scratch : int {
+  // Register-tile conv kernels (conv_forward.cpp, conv_input_gradient.cpp, conv_weight_gradient.cpp).
+  kConvImage,          // one image's shifted image S, padded image or adjoint dS, with its slack
+  kConvTile,           // a partial register tile or one block of col: [14 rows at most][kPanel]
+  kConvPanel,          // a packed panel of col, or dy's zero-padded last panel
+  kConvPhases,         // the strided input gradient's phases of one image
+  kConvDyTransposed,   // the weight gradient's block of dy, transposed
+  kConvThreadSums,     // a thread's weight-gradient accumulator (one static chunk per thread)
+  kConvPieceSums,      // every piece's weight-gradient accumulator (the calling thread's)
+  kConvPackedWeights,  // the forward tiles' packed weights (the calling thread's, read by all)
+  // Shifted-image builds (im2col.cpp): a padded row or channel of the image.
+  kShiftedImageRow,
+  // One GEMM per chunk of images (conv_gemm.cpp): col [K, nb*P] and the [Co, nb*P] planes.
+  kGemmColumns,
+  kGemmPlanes,
+  // Winograd (conv_winograd.cpp): the calling thread's U, V and M, and each thread's rows.
+  kWinogradU,
+  kWinogradV,
+  kWinogradM,
+  kWinogradRows,
+  kCount
+};
 
-// The calling thread's buffer `slot`, at least n elements.
-inline real* thread_scratch(int slot, int64_t n) {
-  thread_local std::vector<real, Eigen::aligned_allocator<real>> buf[kScratchSlots];
-  if (static_cast<int64_t>(buf[slot].size()) < n) buf[slot].resize(n);
-  return buf[slot].data();
+// The calling thread's buffer for `role`, at least n elements.
+inline real* thread_scratch(Scratch role, int64_t n) {
+  thread_local std::vector<real, Eigen::aligned_allocator<real>> buf[static_cast<int>(Scratch::kCount)];
+  auto& b = buf[static_cast<int>(role)];
+  if (static_cast<int64_t>(b.size()) < n) b.resize(n);
+  return b.data();
 }
 
 }  // namespace st
