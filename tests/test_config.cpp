@@ -164,3 +164,54 @@ TEST_CASE("model.strassen ratios, uncompressed and compress_fc", "[config]") {
   CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.ratios.conv1=-1"}),
                     Catch::Contains("model.strassen.ratios.conv1"));
 }
+
+TEST_CASE("an override on a config whose top level is not an object is an error, not a crash", "[config]") {
+  for (const char* text : {"[1, 2]", "3", "\"text\"", "null"}) {
+    INFO(text);
+    const std::string path = write_config("st_cfg_toplevel.json", text);
+    CHECK_THROWS_WITH(load_experiment_config(path, {"epochs=1"}), Catch::Contains("top level"));
+    CHECK_THROWS_WITH(load_experiment_config(path, {"a.b.c=1"}), Catch::Contains("top level"));
+  }
+  const std::string path = write_config("st_cfg_toplevel_ok.json", kMinimal);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"epochs.x=1"}), Catch::Contains("'epochs' is not an object"));
+}
+
+TEST_CASE("an override with an index out of range of any integer names the index", "[config]") {
+  const std::string path = write_config("st_cfg_bigindex.json", R"({"data": {"dir": "/d"}, "model": {"name": "resnet_cifar"},
+    "phases": [{"epochs": 1}]})");
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.99999999999999999999999.epochs=1"}),
+                    Catch::Contains("'99999999999999999999999' is not an index of 'phases'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.18446744073709551615.epochs=1"}),
+                    Catch::Contains("is not an index of 'phases'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.0.=1"}), Catch::Contains("empty key"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.0..epochs=1"}), Catch::Contains("empty key"));
+}
+
+TEST_CASE("deeply nested JSON is refused with its position; values in messages are abbreviated", "[config]") {
+  const int depth = 100000;
+  std::string deep = std::string(depth, '[') + std::string(depth, ']');
+  const std::string file = write_config("st_cfg_deep.json", R"({"data": {"dir": "/d"}, "model": {"name": "vgg7"},
+  "epochs": )" + deep + "}");
+  CHECK_THROWS_WITH(load_experiment_config(file), Catch::Contains("st_cfg_deep.json") && Catch::Contains("deeper than") &&
+                                                      Catch::Contains("line 2"));
+  const std::string path = write_config("st_cfg_deep_set.json", kMinimal);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"epochs=" + deep}), Catch::Contains("deeper than"));
+  // A long wrong-typed value: the message shows its start, not all of it.
+  std::string wide = "[0";
+  for (int i = 1; i < 10000; ++i) wide += ", " + std::to_string(i);
+  wide += "]";
+  try {
+    load_experiment_config(path, {"epochs=" + wide});
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("key 'epochs' must be an integer, got an array [0,1,2"));
+    CHECK(std::string(e.what()).size() < 400);
+  }
+}
+
+TEST_CASE("a directory given as the config is named in the error", "[config]") {
+  const fs::path dir = fs::temp_directory_path() / "st_cfg_isdir.json";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CHECK_THROWS_WITH(load_experiment_config(dir.string()), Catch::Contains("st_cfg_isdir.json") && Catch::Contains("directory"));
+}
