@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <new>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -148,6 +149,14 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const st::Error& e) {
     std::fprintf(stderr, "strassen: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // what() is only "std::bad_alloc". The config's sizes are range-checked, so this is a model,
+    // batch or data set that does not fit in this machine's memory.
+    std::fprintf(stderr,
+                 "strassen: error: out of memory in 'strassen %s' (a model, batch or data set larger than the "
+                 "memory available; try a smaller model, data.batch_size or data.eval_batch_size)\n",
+                 command.c_str());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "strassen: error: %s\n", e.what());

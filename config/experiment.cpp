@@ -8,6 +8,31 @@ namespace st {
 
 namespace {
 
+constexpr int64_t kMaxClasses = 100000;
+constexpr double kMaxHiddenRatio = 16;  // the paper's largest is r = 4 c_out; the configs go to 6
+
+// A string value for a message: JSON-quoted and abbreviated (it may be long or hold newlines).
+std::string json_quoted(const std::string& value) { return abbreviated(nlohmann::json(value)); }
+
+// Names that become file or directory names (the run directory, phase<k>_<name>.ckpt): refused
+// at load time, not when the first file is written after hours of training.
+void check_file_name(JsonReader& r, const std::string& key, const std::string& value, const char* use) {
+  const bool ok = !value.empty() && value.size() <= 64 && value != "." && value != ".." &&
+                  value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+                      std::string::npos;
+  if (!ok) r.fail(key, "= " + json_quoted(value) + " must be 1 to 64 letters, digits, '.', '-' or '_' (" + use + ")");
+}
+
+// An integer key in [lo, hi]; the bound says why where it is not obvious.
+int64_t get_in_range(JsonReader& r, const std::string& key, int64_t fallback, int64_t lo, int64_t hi,
+                     const std::string& why = "") {
+  const int64_t v = r.get<int64_t>(key, fallback);
+  if (v < lo || v > hi)
+    r.fail(key, "= " + std::to_string(v) + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]" +
+                    (why.empty() ? "" : " (" + why + ")"));
+  return v;
+}
+
 void read_transform(JsonReader r, ImageTransformOptions* t, bool augment) {
   if (augment) {
     t->pad_crop = r.get<int64_t>("pad_crop", t->pad_crop);
@@ -32,7 +57,7 @@ void read_data(JsonReader r, DataConfig* d) {
   // train/trainer.cpp refuses them.
   const bool imagenet = d->dataset == "imagenet";
   if (d->dataset != "cifar10" && !imagenet)
-    r.fail("dataset", "= \"" + d->dataset + "\" is not supported (known: \"cifar10\", \"imagenet\")");
+    r.fail("dataset", "= " + json_quoted(d->dataset) + " is not supported (known: \"cifar10\", \"imagenet\")");
   d->image_size = imagenet ? 224 : 32;
   const char* dir_env = imagenet ? "STRASSEN_IMAGENET_DIR" : "STRASSEN_CIFAR10_DIR";
   d->dir = r.get<std::string>("dir", "");
@@ -74,7 +99,7 @@ StrassenMode read_mode(JsonReader& r, const std::string& key, const std::string&
   try {
     return parse_strassen_mode(mode);
   } catch (const Error&) {
-    r.fail(key, "= \"" + mode + "\" is not a mode (dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
+    r.fail(key, "= " + json_quoted(mode) + " is not a mode (dense, spn_fp, spn_ternary, ternary_b, ternary_c, ternary_frozen)");
   }
 }
 
@@ -84,7 +109,7 @@ void read_quantizer(JsonReader& r, TernaryQuantizerOptions* q) {
   try {
     q->rule = parse_ternary_rule(name);
   } catch (const Error&) {
-    r.fail("quantizer", "= \"" + name + "\" is not a quantizer (twn, fixed, ttq)");
+    r.fail("quantizer", "= " + json_quoted(name) + " is not a quantizer (twn, fixed, ttq)");
   }
   if (q->rule == TernaryRule::Fixed) {
     q->fixed_step = static_cast<real>(r.get<double>("fixed_step", 1.0));
@@ -99,11 +124,11 @@ void read_quantizer(JsonReader& r, TernaryQuantizerOptions* q) {
 void read_strassen(JsonReader r, StrassenModelOptions* s) {
   s->enabled = true;
   s->hidden_ratio = r.get<double>("hidden_ratio", s->hidden_ratio);
-  if (!(s->hidden_ratio > 0)) r.fail("hidden_ratio", "must be positive (r = hidden_ratio x c_out)");
+  if (!(s->hidden_ratio > 0 && s->hidden_ratio <= kMaxHiddenRatio))
+    r.fail("hidden_ratio", "must be in (0, 16] (r = hidden_ratio x c_out)");
   s->out_patch = r.get<int64_t>("out_patch", s->out_patch);
   if (s->out_patch < 1 || s->out_patch > 8) r.fail("out_patch", "must be in [1, 8]");
-  s->groups = r.get<int64_t>("groups", s->groups);
-  if (s->groups < 1) r.fail("groups", "must be >= 1");
+  s->groups = get_in_range(r, "groups", s->groups, 1, 1024);
   s->compress_first = r.get<bool>("compress_first", s->compress_first);
   s->compress_shortcuts = r.get<bool>("compress_shortcuts", s->compress_shortcuts);
   s->compress_fc = r.get<bool>("compress_fc", s->compress_fc);
@@ -112,7 +137,8 @@ void read_strassen(JsonReader r, StrassenModelOptions* s) {
     JsonReader ratios = r.child("ratios");
     for (const std::string& prefix : ratios.keys()) {
       const double v = ratios.get<double>(prefix, 1.0);
-      if (!(v > 0)) ratios.fail(prefix, "must be positive (r / c_out of the layers under that name)");
+      if (!(v > 0 && v <= kMaxHiddenRatio))
+        ratios.fail(prefix, "must be in (0, 16] (r / c_out of the layers under that name)");
       s->ratios.emplace_back(prefix, v);
     }
     ratios.finish();
@@ -137,29 +163,29 @@ void read_model(JsonReader r, ModelOptions* m) {
     if (m->strassen.enabled) r.fail("ternary", "cannot be combined with 'strassen' (the Strassen block has its own quantizer)");
     read_ternary(r.child("ternary"), &m->ternary);
   }
+  // Upper bounds on the model sizes: a typo (depth 600002, base_width 1000000) must be an error
+  // naming the key before any work starts, not an exhausted memory or an hour of building. Each
+  // bound is well above the architectures in use (ResNet-1202 is the deepest CIFAR ResNet of
+  // He et al.; widths 16x / 4x the standard ones; ImageNet-21k has 21,841 classes).
   if (m->name == "resnet_cifar") {
     m->resnet.depth = r.get<int64_t>("depth", m->resnet.depth);
-    if (m->resnet.depth < 8 || (m->resnet.depth - 2) % 6 != 0)
-      r.fail("depth", "= " + std::to_string(m->resnet.depth) + " must be 6n+2 (20, 32, 44, 56, ...)");
+    if (m->resnet.depth < 8 || m->resnet.depth > 1202 || (m->resnet.depth - 2) % 6 != 0)
+      r.fail("depth", "= " + std::to_string(m->resnet.depth) + " must be 6n+2 in [8, 1202] (20, 32, 44, 56, ...)");
     const std::string shortcut = r.get<std::string>("shortcut", std::string(1, m->resnet.shortcut));
-    if (shortcut != "A" && shortcut != "B") r.fail("shortcut", "= \"" + shortcut + "\" must be \"A\" or \"B\"");
+    if (shortcut != "A" && shortcut != "B") r.fail("shortcut", "= " + json_quoted(shortcut) + " must be \"A\" or \"B\"");
     m->resnet.shortcut = shortcut[0];
-    m->resnet.base_width = r.get<int64_t>("base_width", m->resnet.base_width);
-    if (m->resnet.base_width < 1) r.fail("base_width", "must be >= 1");
-    m->resnet.num_classes = r.get<int64_t>("num_classes", m->resnet.num_classes);
-    if (m->resnet.num_classes < 1) r.fail("num_classes", "must be >= 1");
+    m->resnet.base_width = get_in_range(r, "base_width", m->resnet.base_width, 1, 256);
+    m->resnet.num_classes = get_in_range(r, "num_classes", m->resnet.num_classes, 1, kMaxClasses);
   } else if (m->name == "vgg7") {
-    m->vgg.num_classes = r.get<int64_t>("num_classes", m->vgg.num_classes);
-    if (m->vgg.num_classes < 1) r.fail("num_classes", "must be >= 1");
+    m->vgg.num_classes = get_in_range(r, "num_classes", m->vgg.num_classes, 1, kMaxClasses);
     m->vgg.width = r.get<double>("width", m->vgg.width);
-    if (!(m->vgg.width > 0)) r.fail("width", "must be positive");
+    // 1/128 keeps the narrowest layer (128 channels at width 1) at one channel.
+    if (!(m->vgg.width >= 1.0 / 128 && m->vgg.width <= 4)) r.fail("width", "must be in [1/128, 4]");
   } else if (m->name == "resnet18") {
-    m->resnet18.num_classes = r.get<int64_t>("num_classes", m->resnet18.num_classes);
-    if (m->resnet18.num_classes < 1) r.fail("num_classes", "must be >= 1");
-    m->resnet18.base_width = r.get<int64_t>("base_width", m->resnet18.base_width);
-    if (m->resnet18.base_width < 1) r.fail("base_width", "must be >= 1");
+    m->resnet18.num_classes = get_in_range(r, "num_classes", m->resnet18.num_classes, 1, kMaxClasses);
+    m->resnet18.base_width = get_in_range(r, "base_width", m->resnet18.base_width, 1, 256);
   } else {
-    r.fail("name", "= \"" + m->name + "\" is not a known model (known: \"resnet_cifar\", \"vgg7\", \"resnet18\")");
+    r.fail("name", "= " + json_quoted(m->name) + " is not a known model (known: \"resnet_cifar\", \"vgg7\", \"resnet18\")");
   }
   r.finish();
 }
@@ -218,7 +244,7 @@ void read_schedule(JsonReader r, ScheduleConfig* s, double base_lr, int64_t epoc
     if (p.patience < 0) r.fail("patience", "must be >= 0");
     p.min_lr = r.get<double>("min_lr", 0.0);
   } else {
-    r.fail("kind", "= \"" + kind + "\" is not a schedule (known: constant, multistep, step, cosine, plateau)");
+    r.fail("kind", "= " + json_quoted(kind) + " is not a schedule (known: constant, multistep, step, cosine, plateau)");
   }
   if (kind == "multistep" || kind == "step") {
     l.gamma = r.get<double>("gamma", l.gamma);
@@ -235,6 +261,7 @@ void read_schedule(JsonReader r, ScheduleConfig* s, double base_lr, int64_t epoc
 
 void read_phase(JsonReader r, PhaseConfig* p, size_t index, bool strassen) {
   p->name = r.get<std::string>("name", "phase" + std::to_string(index + 1));
+  check_file_name(r, "name", p->name, "it names the phase's checkpoint file");
   if (r.has("mode")) {
     if (!strassen) r.fail("mode", "needs a model with Strassen layers (a model.strassen block)");
     p->has_mode = true;
@@ -291,10 +318,7 @@ void expand_phases(nlohmann::json& json, const std::string& path) {
   json.erase("schedule");
 }
 
-}  // namespace
-
-ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
-  nlohmann::json json = read_json_file(path);
+ExperimentConfig from_json(nlohmann::json json, const std::string& path, const std::vector<std::string>& overrides) {
   for (const std::string& o : overrides) apply_override(json, o);
   ST_CHECK(json.is_object(), "config '" << path << "': the top level must be an object");
   const bool phased = json.contains("phases");
@@ -303,6 +327,7 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
   ExperimentConfig c;
   c.source = path;
   c.name = r.get<std::string>("name", "experiment");
+  check_file_name(r, "name", c.name, "it names the run directory runs/<name>");
   c.seed = r.get<uint64_t>("seed", c.seed);
   c.threads = r.get<int64_t>("threads", c.threads);
   if (c.threads < 0 || c.threads > 1024) r.fail("threads", "must be in [0, 1024] (0 = all cores)");
@@ -337,6 +362,17 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
   c.resolved_json = r.resolved().dump(2) + "\n";
   c.model_json = r.resolved().at("model").dump();
   return c;
+}
+
+}  // namespace
+
+ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return from_json(read_json_file(path), path, overrides);
+}
+
+ExperimentConfig parse_experiment_config(const std::string& text, const std::string& source,
+                                         const std::vector<std::string>& overrides) {
+  return from_json(parse_json_text(text, "config '" + source + "'"), source, overrides);
 }
 
 }  // namespace st

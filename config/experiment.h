@@ -84,7 +84,12 @@ struct ExperimentConfig {
 };
 
 // Reads and validates `path` after applying the "key.path=value" overrides. Throws st::Error
-// naming the file and the key for unknown keys, wrong types and out-of-range values.
+// naming the file and the key for unknown keys, wrong types and out-of-range values (model sizes
+// have upper bounds; names that become file names are restricted to [A-Za-z0-9._-]), and naming
+// the file for a missing file, a directory, invalid JSON or nesting deeper than kMaxJsonDepth.
 ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The same from a config's text; `source` names it in messages (tests/fuzz/fuzz_config.cpp).
+ExperimentConfig parse_experiment_config(const std::string& text, const std::string& source,
+                                         const std::vector<std::string>& overrides = {});
 
 }  // namespace st

@@ -9,6 +9,8 @@
 // Every error is an st::Error naming the file and the dotted key: a wrong type, a missing
 // required key, an unknown key (a typo must not be silently ignored). Every value read, given or
 // defaulted, is recorded into resolved(), the fully resolved config written into a run directory.
+// Messages are one line: keys and values from the file go in through printable() and
+// abbreviated(), so a long or multi-line value shows only its start.
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -68,7 +70,8 @@ class JsonReader {
  private:
   JsonReader(const nlohmann::json& object, std::string file, std::string prefix, std::shared_ptr<nlohmann::json> root,
              nlohmann::json* out);
-  std::string dotted(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+  // The key as messages show it (printable: a key may hold any character).
+  std::string dotted(const std::string& key) const { return printable(prefix_.empty() ? key : prefix_ + "." + key, 120); }
   std::string where() const { return "config '" + file_ + "': "; }
   void record(const std::string& key, const nlohmann::json& value) { (*out_)[key] = value; }
   static const char* type_name(const nlohmann::json& v);
@@ -95,11 +98,24 @@ class JsonReader {
 };
 
 // Applies "--set a.b.c=value" overrides: value is parsed as JSON when it is valid JSON
-// (numbers, true/false, arrays, quoted strings) and taken as a plain string otherwise. A path
-// part that is a number indexes an existing array ("phases.1.epochs=3").
+// (numbers, true/false, arrays, quoted strings) and taken as a plain string otherwise (it must
+// then be valid UTF-8, as every JSON string is). A path part that is a number indexes an existing
+// array ("phases.1.epochs=3"). The config's top level must be an object.
 void apply_override(nlohmann::json& config, const std::string& assignment);
 
-// Reads a JSON file; a syntax error names the file, line and column.
+// Arrays and objects may nest at most this deep, in a file and in a --set value: deeper input is
+// refused before it is parsed (printing, copying and comparing a JSON value recurse once per
+// level, and 100,000 levels overflow the stack). Real configs nest 4 levels.
+constexpr int kMaxJsonDepth = 64;
+
+// Parses JSON text (comments allowed). `what` names the text in messages ("config 'x.json'").
+// A syntax error or nesting deeper than kMaxJsonDepth names the line and column.
+nlohmann::json parse_json_text(const std::string& text, const std::string& what);
+
+// Reads and parses a JSON file (parse_json_text); a missing file or a directory names the path.
 nlohmann::json read_json_file(const std::string& path);
+
+// A JSON value for a message: compact, invalid UTF-8 replaced, cut after about 60 bytes.
+std::string abbreviated(const nlohmann::json& value);
 
 }  // namespace st

@@ -4,6 +4,7 @@
 //   ST_CHECK(a.dim() == 2, "matmul: expected 2-D inputs, got " << shape_str(a.shape()));
 //
 // The message part is a stream expression so that shapes and values go into the message.
+// Errors are one line: values that come from input go in through printable().
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,12 @@ class Error : public std::runtime_error {
 };
 
 [[noreturn]] void throw_error(const char* file, int line, const std::string& message);
+
+// A value taken from a file or a command line, made safe for a one-line message: control bytes
+// (newlines, tabs, ...) and DEL become \xNN, and past max_bytes it is cut and ends with
+// "... (N bytes)". Messages quote names and values from input through it, so that an error
+// stays one readable line whatever the input holds.
+std::string printable(const std::string& value, size_t max_bytes = 80);
 
 }  // namespace st
 

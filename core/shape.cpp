@@ -16,8 +16,18 @@ std::string shape_str(const Shape& shape) {
 }
 
 int64_t shape_numel(const Shape& shape) {
+  // The product is checked before each multiplication: extents come from files and configs.
+  bool empty = false;
+  for (int64_t d : shape) {
+    ST_CHECK(d >= 0, "shape " << shape_str(shape) << " has a negative extent");
+    empty = empty || d == 0;
+  }
+  if (empty) return 0;
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    ST_CHECK(n <= kMaxNumel / d, "shape " << shape_str(shape) << " has more than 2^60 elements");
+    n *= d;
+  }
   return n;
 }
 
@@ -26,7 +36,9 @@ std::vector<int64_t> contiguous_strides(const Shape& shape) {
   int64_t s = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = s;
-    s *= shape[i];
+    // Unsigned: an empty tensor ([0, 2^40, 2^40]) may have a stride product past int64; its
+    // strides are never used to address an element, so wrapping is harmless where overflow is UB.
+    s = static_cast<int64_t>(static_cast<uint64_t>(s) * static_cast<uint64_t>(shape[i]));
   }
   return strides;
 }

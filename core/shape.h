@@ -10,7 +10,10 @@ using Shape = std::vector<int64_t>;
 
 // "[128, 16, 32, 32]"
 std::string shape_str(const Shape& shape);
-// Product of the extents (1 for a scalar shape []).
+// Product of the extents (1 for a scalar shape []). Throws st::Error naming the shape for a
+// negative extent or a product above kMaxNumel: every element count is then small enough that
+// its byte count (numel × sizeof(double)) cannot overflow either.
+constexpr int64_t kMaxNumel = int64_t(1) << 60;
 int64_t shape_numel(const Shape& shape);
 // Row-major strides in elements.
 std::vector<int64_t> contiguous_strides(const Shape& shape);

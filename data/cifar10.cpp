@@ -11,10 +11,21 @@ Cifar10 read_cifar10_files(const std::vector<std::string>& paths) {
   ST_CHECK(!paths.empty(), "cifar10: no files given");
   Cifar10 data;
   std::vector<uint8_t> record(Cifar10::kRecordBytes);
+  namespace fs = std::filesystem;
   for (const std::string& path : paths) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    // The kind of file first: an ifstream opens a directory, and its tellg() then reports
+    // 9223372036854775807 bytes.
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    ST_CHECK(status.type() != fs::file_type::not_found, "cifar10: cannot open '" << path << "': no such file");
+    ST_CHECK(!ec, "cifar10: cannot open '" << path << "': " << ec.message());
+    ST_CHECK(!fs::is_directory(status), "cifar10: '" << path << "': it is a directory, not a CIFAR-10 binary file");
+    ST_CHECK(fs::is_regular_file(status), "cifar10: '" << path << "': not a regular file");
+    std::ifstream in(path, std::ios::binary);
     ST_CHECK(in, "cifar10: cannot open '" << path << "'");
-    const int64_t bytes = static_cast<int64_t>(in.tellg());
+    const uintmax_t size = fs::file_size(path, ec);
+    ST_CHECK(!ec, "cifar10: cannot read the size of '" << path << "': " << ec.message());
+    const int64_t bytes = static_cast<int64_t>(size);
     ST_CHECK(bytes > 0 && bytes % Cifar10::kRecordBytes == 0,
              "cifar10: '" << path << "' has " << bytes << " bytes, not a whole number of " << Cifar10::kRecordBytes
                           << "-byte records (truncated or not a CIFAR-10 binary file)");
@@ -36,18 +47,24 @@ Cifar10 read_cifar10_files(const std::vector<std::string>& paths) {
 
 std::vector<std::string> cifar10_split_files(const std::string& directory, const std::string& split) {
   namespace fs = std::filesystem;
-  ST_CHECK(fs::is_directory(directory), "cifar10: data directory '" << directory << "' does not exist");
+  // error_code overloads throughout: the throwing ones report a permission error as a
+  // filesystem_error that does not say which key the path came from.
+  std::error_code ec;
+  const fs::file_status status = fs::status(directory, ec);
+  ST_CHECK(status.type() != fs::file_type::not_found, "cifar10: data directory '" << directory << "' does not exist");
+  ST_CHECK(!ec, "cifar10: cannot open data directory '" << directory << "': " << ec.message());
+  ST_CHECK(fs::is_directory(status), "cifar10: data directory '" << directory << "' is not a directory");
   std::vector<std::string> files;
   if (split == "train") {
     for (int i = 1; i <= 5; ++i) {
       const fs::path p = fs::path(directory) / ("data_batch_" + std::to_string(i) + ".bin");
-      if (fs::exists(p)) files.push_back(p.string());
+      if (fs::exists(p, ec)) files.push_back(p.string());
     }
   } else if (split == "test") {
     const fs::path p = fs::path(directory) / "test_batch.bin";
-    if (fs::exists(p)) files.push_back(p.string());
+    if (fs::exists(p, ec)) files.push_back(p.string());
   } else {
-    ST_THROW("cifar10: unknown split '" << split << "' (expected \"train\" or \"test\")");
+    ST_THROW("cifar10: unknown split '" << printable(split) << "' (expected \"train\" or \"test\")");
   }
   ST_CHECK(!files.empty(), "cifar10: no " << split << " files (" << (split == "train" ? "data_batch_*.bin" : "test_batch.bin")
                                           << ") in '" << directory << "'");

@@ -19,13 +19,15 @@ struct Cifar10 {
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
 };
 
-// Reads and concatenates the files in order. Throws st::Error naming the file when it cannot be
-// opened, when its size is not a multiple of 3073 bytes (a truncated file), or naming the file
-// and the record when a label is above 9.
+// Reads and concatenates the files in order. Throws st::Error naming the file when it is
+// missing, a directory or not a regular file, when it cannot be opened or read, when its size is
+// not a multiple of 3073 bytes (a truncated file), or naming the file and the record when a label
+// is above 9. tests/fuzz/fuzz_cifar10.cpp fuzzes it.
 Cifar10 read_cifar10_files(const std::vector<std::string>& paths);
 
 // The files of a split in a directory: "train" -> data_batch_1.bin .. data_batch_5.bin (those
-// present; at least one), "test" -> test_batch.bin. Throws naming the directory when missing.
+// present; at least one), "test" -> test_batch.bin. Throws naming the directory when it is
+// missing or is not a directory.
 std::vector<std::string> cifar10_split_files(const std::string& directory, const std::string& split);
 
 }  // namespace st

@@ -5,10 +5,10 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <unordered_set>
 
 #include "core/error.h"
+#include "io/file.h"
 
 namespace st {
 
@@ -57,10 +57,16 @@ class Reader {
     pos_ += n;
     return s;
   }
-  void read_into(void* dst, size_t n) {
-    need(n);
-    std::memcpy(dst, buf_.data() + pos_, n);
-    pos_ += n;
+  // n little-endian float32 values into dst (need() first: n comes from the file).
+  void floats(real* dst, uint64_t n) {
+    ST_CHECK(n <= (buf_.size() - pos_) / sizeof(float), "checkpoint '" << path_ << "' is truncated (needs " << n
+                                                        << " floats at offset " << pos_ << " of " << buf_.size() << ")");
+    for (uint64_t k = 0; k < n; ++k) {
+      float f;
+      std::memcpy(&f, buf_.data() + pos_ + k * sizeof f, sizeof f);
+      dst[k] = static_cast<real>(f);
+    }
+    pos_ += n * sizeof(float);
   }
   size_t pos() const { return pos_; }
 
@@ -140,9 +146,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  ST_CHECK(in, "cannot open checkpoint '" << path << "'");
-  std::vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file(path, "checkpoint");
+  std::vector<char> buf(bytes.begin(), bytes.end());
   ST_CHECK(buf.size() >= sizeof kMagic + 8 && std::memcmp(buf.data(), kMagic, 7) == 0,
            "'" << path << "' is not a checkpoint file (bad magic)");
   ST_CHECK(buf[7] == kMagic[7], "checkpoint '" << path << "' has format version " << int(buf[7]) << "; this build reads version "
@@ -152,31 +157,48 @@ Checkpoint load_checkpoint(const std::string& path) {
   ST_CHECK(fnv1a(buf.data(), buf.size() - 8) == stored, "checkpoint '" << path << "' is corrupt (checksum mismatch)");
   buf.resize(buf.size() - 8);
 
+  // The checksum only guards against accidents (anyone can compute FNV-1a): every count and size
+  // below comes from the file and is checked against the bytes that remain before it is used.
   Reader r(buf, path);
   r.str(sizeof kMagic);
   Checkpoint ckpt;
   ckpt.source = path;
   const uint64_t n_tensors = r.get<uint64_t>();
+  std::unordered_set<std::string> names;  // a hostile file may hold millions of tiny tensors
   for (uint64_t i = 0; i < n_tensors; ++i) {
     std::string name = r.str(r.get<uint32_t>());
+    const std::string shown = "tensor '" + printable(name) + "'";
+    ST_CHECK(names.insert(name).second, "checkpoint '" << path << "' has " << shown << " twice");
     const uint32_t ndim = r.get<uint32_t>();
-    ST_CHECK(ndim <= 8, "checkpoint '" << path << "': tensor '" << name << "' has " << ndim << " axes");
+    ST_CHECK(ndim <= 8, "checkpoint '" << path << "': " << shown << " has " << ndim << " axes (at most 8)");
     Shape shape(ndim);
     for (uint32_t d = 0; d < ndim; ++d) {
       shape[d] = r.get<int64_t>();
       ST_CHECK(shape[d] >= 0 && shape[d] < (int64_t(1) << 40),
-               "checkpoint '" << path << "': tensor '" << name << "' has extent " << shape[d]);
+               "checkpoint '" << path << "': " << shown << " has extent " << shape[d] << " at offset " << r.pos() - 8);
     }
-    ST_CHECK(shape_numel(shape) * 4 <= static_cast<int64_t>(buf.size() - r.pos()),
-             "checkpoint '" << path << "' is truncated inside tensor '" << name << "'");
+    // The element count, multiplied out only while it fits in the bytes left: no product can
+    // overflow, and no allocation is larger than the file.
+    const uint64_t left = buf.size() - r.pos(), max_numel = left / sizeof(float);
+    bool empty = false;
+    for (int64_t d : shape) empty = empty || d == 0;
+    uint64_t numel = empty ? 0 : 1;
+    for (size_t d = 0; d < shape.size() && numel; ++d) {
+      ST_CHECK(numel <= max_numel / static_cast<uint64_t>(shape[d]),
+               "checkpoint '" << path << "' is truncated inside " << shown << " of shape " << shape_str(shape) << " (" << left
+                              << " bytes left at offset " << r.pos() << ")");
+      numel *= static_cast<uint64_t>(shape[d]);
+    }
+    ST_CHECK(numel <= max_numel, "checkpoint '" << path << "' is truncated inside " << shown << " (" << left
+                                                << " bytes left at offset " << r.pos() << ")");
     Tensor t = Tensor::empty(shape);
-    real* p = t.data();
-    for (int64_t k = 0; k < t.numel(); ++k) p[k] = static_cast<real>(r.get<float>());
+    r.floats(t.data(), numel);
     ckpt.tensors.emplace_back(std::move(name), t);
   }
   const uint64_t n_texts = r.get<uint64_t>();
   for (uint64_t i = 0; i < n_texts; ++i) {
     std::string key = r.str(r.get<uint32_t>());
+    ST_CHECK(!ckpt.texts.count(key), "checkpoint '" << path << "' has entry '" << printable(key) << "' twice");
     ckpt.texts[key] = r.str(r.get<uint64_t>());
   }
   ST_CHECK(r.pos() == buf.size(), "checkpoint '" << path << "' has " << buf.size() - r.pos() << " unexpected trailing bytes");

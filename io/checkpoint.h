@@ -32,8 +32,10 @@ struct Checkpoint {
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
-// Throws st::Error naming the file for a missing file, bad magic, unsupported version, truncated
-// data or a checksum mismatch.
+// Throws st::Error naming the file for a missing file (or a directory), bad magic, unsupported
+// version, truncated data, a checksum mismatch, a tensor or entry that appears twice, or a size
+// that does not fit in the bytes left in the file (checked before anything is allocated; the
+// checksum is no defence against a crafted file). tests/fuzz/fuzz_checkpoint.cpp fuzzes it.
 Checkpoint load_checkpoint(const std::string& path);
 
 // FNV-1a 64 over the float bytes of the tensors, in order: the weights' fingerprint that

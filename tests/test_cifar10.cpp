@@ -59,3 +59,19 @@ TEST_CASE("cifar10 errors name the file and the record", "[data][cifar10]") {
   CHECK_THROWS_WITH(cifar10_split_files((dir / "nope").string(), "train"), Catch::Contains("nope"));
   CHECK_THROWS_WITH(cifar10_split_files(dir.string(), "train"), Catch::Contains("data_batch"));
 }
+
+TEST_CASE("cifar10: a directory for a file and a file for the directory are named as such", "[data][cifar10]") {
+  fs::path dir = temp_dir("st_cifar_kinds");
+  fs::create_directories(dir / "data_batch_1.bin");
+  try {
+    read_cifar10_files({(dir / "data_batch_1.bin").string()});
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("data_batch_1.bin") && Catch::Contains("is a directory"));
+    CHECK_THAT(e.what(), !Catch::Contains("9223372036854775807"));
+  }
+  write_records(dir / "plain.bin", 1, {3});
+  CHECK_THROWS_WITH(cifar10_split_files((dir / "plain.bin").string(), "train"),
+                    Catch::Contains("plain.bin") && Catch::Contains("is not a directory"));
+  CHECK_THROWS_WITH(read_cifar10_files({(dir / "empty.bin").string()}), Catch::Contains("empty.bin"));
+}

@@ -164,3 +164,109 @@ TEST_CASE("model.strassen ratios, uncompressed and compress_fc", "[config]") {
   CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.ratios.conv1=-1"}),
                     Catch::Contains("model.strassen.ratios.conv1"));
 }
+
+TEST_CASE("an override on a config whose top level is not an object is an error, not a crash", "[config]") {
+  for (const char* text : {"[1, 2]", "3", "\"text\"", "null"}) {
+    INFO(text);
+    const std::string path = write_config("st_cfg_toplevel.json", text);
+    CHECK_THROWS_WITH(load_experiment_config(path, {"epochs=1"}), Catch::Contains("top level"));
+    CHECK_THROWS_WITH(load_experiment_config(path, {"a.b.c=1"}), Catch::Contains("top level"));
+  }
+  const std::string path = write_config("st_cfg_toplevel_ok.json", kMinimal);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"epochs.x=1"}), Catch::Contains("'epochs' is not an object"));
+}
+
+TEST_CASE("an override with an index out of range of any integer names the index", "[config]") {
+  const std::string path = write_config("st_cfg_bigindex.json", R"({"data": {"dir": "/d"}, "model": {"name": "resnet_cifar"},
+    "phases": [{"epochs": 1}]})");
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.99999999999999999999999.epochs=1"}),
+                    Catch::Contains("'99999999999999999999999' is not an index of 'phases'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.18446744073709551615.epochs=1"}),
+                    Catch::Contains("is not an index of 'phases'"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.0.=1"}), Catch::Contains("empty key"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"phases.0..epochs=1"}), Catch::Contains("empty key"));
+}
+
+TEST_CASE("deeply nested JSON is refused with its position; values in messages are abbreviated", "[config]") {
+  const int depth = 100000;
+  std::string deep = std::string(depth, '[') + std::string(depth, ']');
+  const std::string file = write_config("st_cfg_deep.json", R"({"data": {"dir": "/d"}, "model": {"name": "vgg7"},
+  "epochs": )" + deep + "}");
+  CHECK_THROWS_WITH(load_experiment_config(file), Catch::Contains("st_cfg_deep.json") && Catch::Contains("deeper than") &&
+                                                      Catch::Contains("line 2"));
+  const std::string path = write_config("st_cfg_deep_set.json", kMinimal);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"epochs=" + deep}), Catch::Contains("deeper than"));
+  // A long wrong-typed value: the message shows its start, not all of it.
+  std::string wide = "[0";
+  for (int i = 1; i < 10000; ++i) wide += ", " + std::to_string(i);
+  wide += "]";
+  try {
+    load_experiment_config(path, {"epochs=" + wide});
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("key 'epochs' must be an integer, got an array [0,1,2"));
+    CHECK(std::string(e.what()).size() < 400);
+  }
+}
+
+TEST_CASE("config messages stay on one line whatever the keys and values hold", "[config]") {
+  const std::string path = write_config("st_cfg_newline.json",
+                                        R"({"epochs": 1, "data": {"dir": "/d"}, "model": {"name": "vgg7"}, "a\nb": 1})");
+  try {
+    load_experiment_config(path);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("unknown key 'a\\x0ab'"));
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);
+  }
+  const std::string minimal = write_config("st_cfg_newline2.json", kMinimal);
+  try {
+    load_experiment_config(minimal, {"model.name=le\nnet"});
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find('\n') == std::string::npos);
+  }
+  // A --set value that is not valid UTF-8 (so neither JSON nor a JSON string) is an st::Error.
+  CHECK_THROWS_AS(load_experiment_config(minimal, {"name=\xff\xfe"}), Error);
+  // An integer above int64's range does not wrap to a negative number.
+  CHECK_THROWS_WITH(load_experiment_config(minimal, {"data.batch_size=18446744073709551615"}),
+                    Catch::Contains("data.batch_size") && Catch::Contains("18446744073709551615"));
+}
+
+TEST_CASE("model sizes are range-checked at load time, naming the key", "[config]") {
+  const std::string path = write_config("st_cfg_sizes.json", kMinimal);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.depth=600002"}), Catch::Contains("model.depth"));
+  CHECK(load_experiment_config(path, {"model.depth=110"}).model.resnet.depth == 110);
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.base_width=1000000"}), Catch::Contains("model.base_width"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.num_classes=100000000"}), Catch::Contains("model.num_classes"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.name=resnet18", "model.base_width=1000000"}),
+                    Catch::Contains("model.base_width"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.name=resnet18", "model.num_classes=100000000"}),
+                    Catch::Contains("model.num_classes"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.name=vgg7", "model.width=1000"}), Catch::Contains("model.width"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.name=vgg7", "model.width=0.0001"}), Catch::Contains("model.width"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.hidden_ratio=1000000"}),
+                    Catch::Contains("model.strassen.hidden_ratio"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.groups=1000000"}), Catch::Contains("model.strassen.groups"));
+  CHECK_THROWS_WITH(load_experiment_config(path, {"model.strassen.ratios.conv1=1000000"}),
+                    Catch::Contains("model.strassen.ratios.conv1"));
+}
+
+TEST_CASE("phase and run names must be usable as file names", "[config]") {
+  const std::string path = write_config("st_cfg_names.json", R"({"data": {"dir": "/d"}, "model": {"name": "resnet_cifar"},
+    "phases": [{"name": "ok-1.a_b", "epochs": 1}]})");
+  CHECK(load_experiment_config(path).phases[0].name == "ok-1.a_b");
+  for (const char* bad : {"a/b", "", "..", "a b", "x\ny", "x:y"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(load_experiment_config(path, {std::string("phases.0.name=\"") + (std::string(bad) == "x\ny" ? "x\\ny" : bad) + "\""}),
+                      Catch::Contains("phases[0].name"));
+  }
+  CHECK_THROWS_WITH(load_experiment_config(path, {"name=../../etc"}), Catch::Contains("key 'name'"));
+}
+
+TEST_CASE("a directory given as the config is named in the error", "[config]") {
+  const fs::path dir = fs::temp_directory_path() / "st_cfg_isdir.json";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  CHECK_THROWS_WITH(load_experiment_config(dir.string()), Catch::Contains("st_cfg_isdir.json") && Catch::Contains("directory"));
+}

@@ -83,8 +83,10 @@ TEST_CASE("Strassen ResNet-18: every conv compressed, p everywhere, g on the 3x3
   cifar.resnet.shortcut = 'B';
   cifar.strassen.enabled = true;
   cifar.strassen.out_patch = 2;
+  // The model must outlive the raw pointers into it.
+  auto cifar_net = build_model(cifar, gen);
   std::vector<std::pair<std::string, StrassenConv2d*>> cifar_convs;
-  strassen_convs(*build_model(cifar, gen), "", &cifar_convs);
+  strassen_convs(*cifar_net, "", &cifar_convs);
   for (auto& [name, c] : cifar_convs) {
     INFO(name);
     CHECK(c->options().out_patch == (c->original().kernel_h == 1 ? 1 : 2));

@@ -16,13 +16,22 @@ TopK count_correct(const Tensor& logits, const std::vector<int64_t>& labels) {
   const real* p = logits.data();
   TopK k;
   for (int64_t i = 0; i < n; ++i) {
+    ST_CHECK(labels[i] >= 0 && labels[i] < c,
+             "count_correct: sample " << i << " has label " << labels[i] << " outside [0, " << c << ")");
     const real* row = p + i * c;
     const real target = row[labels[i]];
-    // Rank of the label: how many classes score strictly higher (ties count in its favour).
-    int64_t higher = 0;
-    for (int64_t j = 0; j < c; ++j) higher += row[j] > target;
-    k.top1 += higher == 0;
-    k.top5 += higher < 5;
+    // Rank of the label: how many other classes score at least as high. A tie counts against
+    // the label (an all-zero model must not score 100 %), and a NaN anywhere in the row makes
+    // the sample wrong (the comparisons with NaN are false, which would otherwise favour it).
+    int64_t rivals = 0;
+    bool nan = false;
+    for (int64_t j = 0; j < c; ++j) {
+      nan = nan || std::isnan(row[j]);
+      rivals += j != labels[i] && row[j] >= target;
+    }
+    if (nan) continue;
+    k.top1 += rivals < 1;
+    k.top5 += rivals < 5;
   }
   return k;
 }

@@ -11,7 +11,10 @@
 namespace st {
 
 // Counts of samples whose label is the arg-max (top-1) or among the 5 largest logits (top-5).
-// logits: [N, C]; labels: N entries.
+// logits: [N, C]; labels: N entries in [0, C) (throws st::Error naming the sample otherwise).
+// The rule: a sample is top-k correct when its row has no NaN and fewer than k of the other
+// logits are >= its label's logit. Ties therefore count against the label: an all-equal row
+// (a model with all weights zero) is correct for no k < C, and a NaN model scores 0, not 100 %.
 struct TopK {
   int64_t top1 = 0, top5 = 0;
 };
