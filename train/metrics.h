@@ -20,13 +20,6 @@ struct TopK {
 };
 TopK count_correct(const Tensor& logits, const std::vector<int64_t>& labels);
 
-struct EvalResult {
-  int64_t count = 0;
-  double loss = 0;  // mean cross-entropy
-  double top1 = 0;  // fraction in [0, 1]
-  double top5 = 0;
-};
-
 // One flat JSON object built field by field: JsonLine().add("epoch", 3).add("loss", 0.5).str().
 class JsonLine {
  public:
