@@ -69,8 +69,12 @@ void read_data(JsonReader r, DataConfig* d) {
   if (imagenet)
     for (const char* key : {"train_files", "test_files"})
       if (r.has(key)) r.fail(key, "is a cifar10 key (ImageNet is read from the folders under data.dir)");
-  d->train_files = r.get<std::vector<std::string>>("train_files", {});
-  d->test_files = r.get<std::vector<std::string>>("test_files", {});
+  // Read (and so recorded in the resolved config) only for CIFAR-10: an ImageNet config's
+  // resolved copy must load again, and there these keys are errors.
+  if (!imagenet) {
+    d->train_files = r.get<std::vector<std::string>>("train_files", {});
+    d->test_files = r.get<std::vector<std::string>>("test_files", {});
+  }
   d->holdout = r.get<int64_t>("holdout", d->holdout);
   if (d->holdout < 0) r.fail("holdout", "must be >= 0");
   d->limit_train = r.get<int64_t>("limit_train", d->limit_train);

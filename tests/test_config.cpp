@@ -270,3 +270,14 @@ TEST_CASE("a directory given as the config is named in the error", "[config]") {
   fs::create_directories(dir);
   CHECK_THROWS_WITH(load_experiment_config(dir.string()), Catch::Contains("st_cfg_isdir.json") && Catch::Contains("directory"));
 }
+
+TEST_CASE("the resolved config (a run's config.json) loads again to itself", "[config]") {
+  // Found by tests/fuzz/fuzz_config.cpp: an ImageNet config's resolved copy held
+  // data.train_files = [], which an ImageNet config refuses.
+  for (const char* name : {"imagenet/resnet18.json", "cifar10/smoke_strassen_phases.json", "cifar10/resnet20_ttq_quick.json"}) {
+    INFO(name);
+    const ExperimentConfig c = load_experiment_config(std::string(ST_CONFIGS_DIR) + "/" + name);
+    const std::string again = write_config("st_cfg_resolved.json", c.resolved_json);
+    CHECK(load_experiment_config(again).resolved_json == c.resolved_json);
+  }
+}

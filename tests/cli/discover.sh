@@ -2,6 +2,7 @@
 # `strassen discover`: bad values are usage errors (exit 2) whose first stderr line names the value;
 # a small run prints a report and, with --json, one JSON object.  Usage: discover.sh STRASSEN
 set -u
+source "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=passive
 strassen=$1
 work=$(mktemp -d)
@@ -21,6 +22,7 @@ usage() {
   else
     echo "ok   $name: $(head -1 "$work/stderr")"
   fi
+  sanitizer_check "$work/stderr" || failures=$((failures + 1))
 }
 
 usage n_zero "--n must be at least 1, got 0" -- --n 0
@@ -40,11 +42,13 @@ if ! "$strassen" discover --n 2 --r 7 --restarts 2 --samples 5000 --fp-epochs 5 
 else
   echo "ok   report"
 fi
+sanitizer_check "$work/err" || failures=$((failures + 1))
 if ! "$strassen" discover --n 2 --r 7 --restarts 2 --samples 5000 --fp-epochs 5 --ternary-epochs 2 --json >"$work/json" 2>"$work/err" ||
    [ "$(wc -l <"$work/json")" -ne 1 ] || ! grep -q '^{"n":2,"r":7,"restarts":2,' "$work/json" || ! grep -q '"runs":\[' "$work/json"; then
   echo "FAIL json:"; cat "$work/json" "$work/err"; failures=$((failures + 1))
 else
   echo "ok   json"
 fi
+sanitizer_check "$work/err" || failures=$((failures + 1))
 
 [ "$failures" -eq 0 ]

@@ -8,6 +8,8 @@
 #  4. "distill" trains with a teacher (another config + checkpoint) and changes the result.
 # Usage: phases.sh STRASSEN MAKE_FAKE_CIFAR SOURCE_DIR
 set -u
+# Every stderr is kept in $work/*.err (printed on failure, checked for sanitizer reports).
+source "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=2
 strassen=$1 fake=$2 src=$3
 work=$(mktemp -d)
@@ -25,7 +27,7 @@ done
 grep -q '"type": "phase", "phase": "ternary", "mode": "spn_ternary"' "$work/full/metrics.jsonl" || fail "no phase line"
 
 kill_in_epoch() {  # run until epoch $1 has logged a step, then kill -9
-  "$strassen" train "${args[@]}" --out "$work/killed" $2 >/dev/null 2>&1 &
+  "$strassen" train "${args[@]}" --out "$work/killed" $2 >/dev/null 2>"$work/killed_$1.err" &
   local pid=$!
   for _ in $(seq 1 3000); do
     grep -q "\"type\": \"step\", \"epoch\": $1" "$work/killed/metrics.jsonl" 2>/dev/null && break
@@ -38,7 +40,8 @@ kill_in_epoch() {  # run until epoch $1 has logged a step, then kill -9
 }
 kill_in_epoch 2 ""
 kill_in_epoch 3 --resume
-resumed=$("$strassen" train "${args[@]}" --out "$work/killed" --resume 2>/dev/null) || fail "final resume"
+resumed=$("$strassen" train "${args[@]}" --out "$work/killed" --resume 2>"$work/resumed.err") ||
+  { cat "$work/resumed.err"; fail "final resume"; }
 sum_full=$(grep -o 'checksum 0x[0-9a-f]*' <<<"$full")
 sum_resumed=$(grep -o 'checksum 0x[0-9a-f]*' <<<"$resumed")
 echo "uninterrupted: $sum_full; killed twice + resumed: $sum_resumed"
@@ -47,7 +50,7 @@ echo "uninterrupted: $sum_full; killed twice + resumed: $sum_resumed"
 [ "$(grep -c "phase '" <<<"$resumed")" -eq 3 ] || fail "the resumed run does not report all phases: $resumed"
 
 # eval on the last checkpoint uses the mode it was saved in and reproduces the logged accuracy.
-eval_top1=$("$strassen" eval --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/full/last.ckpt" 2>/dev/null |
+eval_top1=$("$strassen" eval --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/full/last.ckpt" 2>"$work/eval.err" |
   grep -o '"top1": [0-9.e-]*' | cut -d' ' -f2)
 log_top1=$(grep '"type": "epoch", "epoch": 4' "$work/full/metrics.jsonl" | grep -o '"test_top1": [0-9.e-]*' | cut -d' ' -f2)
 [ -n "$eval_top1" ] && [ "$eval_top1" == "$log_top1" ] || fail "eval top-1 '$eval_top1' != logged '$log_top1'"
@@ -55,7 +58,7 @@ log_top1=$(grep '"type": "epoch", "epoch": 4' "$work/full/metrics.jsonl" | grep 
 # export: W_b, W_c folded to {-1, 0, 1}; evaluating the exported checkpoint gives the same accuracy.
 "$strassen" export --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/full/last.ckpt" \
   --out "$work/exported.ckpt" >/dev/null 2>"$work/export.err" || { cat "$work/export.err"; fail "export"; }
-exported_top1=$("$strassen" eval --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/exported.ckpt" 2>/dev/null |
+exported_top1=$("$strassen" eval --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/exported.ckpt" 2>"$work/eval_exported.err" |
   grep -o '"top1": [0-9.e-]*' | cut -d' ' -f2)
 [ "$exported_top1" == "$log_top1" ] || fail "exported model top-1 '$exported_top1' != trained '$log_top1'"
 "$strassen" export --config "$cfg" --set data.dir="$work/data" --checkpoint "$work/full/phase1_fp.ckpt" \
@@ -72,12 +75,13 @@ grep -q "nothing.ckpt" "$work/init2.err" || fail "the init error does not name t
 
 # distill: the full-precision smoke model as teacher.
 "$strassen" train --config "$src/configs/cifar10/smoke.json" --set data.dir="$work/data" --set epochs=1 --no-progress \
-  --out "$work/teacher" >/dev/null 2>&1 || fail "teacher run"
+  --out "$work/teacher" >/dev/null 2>"$work/teacher.err" || { cat "$work/teacher.err"; fail "teacher run"; }
 d_args=(--set 'phases=[{"mode": "spn_fp", "epochs": 1}]' --no-progress)
-plain=$("$strassen" train "${args[@]}" "${d_args[@]}" --out "$work/plain" 2>/dev/null) || fail "plain run"
+plain=$("$strassen" train "${args[@]}" "${d_args[@]}" --out "$work/plain" 2>"$work/plain.err") || { cat "$work/plain.err"; fail "plain run"; }
 distilled=$("$strassen" train "${args[@]}" "${d_args[@]}" --set distill.teacher_config="$src/configs/cifar10/smoke.json" \
   --set distill.teacher_checkpoint="$work/teacher/last.ckpt" --set distill.lambda=0.7 --set distill.temperature=4 \
   --out "$work/distilled" 2>"$work/distill.err") || { cat "$work/distill.err"; fail "distilled run"; }
 [ "$(grep -o 'checksum 0x[0-9a-f]*' <<<"$plain")" != "$(grep -o 'checksum 0x[0-9a-f]*' <<<"$distilled")" ] ||
   fail "distillation did not change the training"
+sanitizer_check "$work"/*.err || fail "sanitizer report"
 echo "5 passed, 0 failed"

@@ -3,6 +3,8 @@
 # an uninterrupted run (same seed, same thread count): the printed checksums must be equal.
 # Usage: resume.sh STRASSEN MAKE_FAKE_CIFAR SOURCE_DIR
 set -u
+# Every stderr is kept in $work/*.err (printed on failure, checked for sanitizer reports).
+source "$(dirname "$0")/lib.sh"
 # ctest -j2 runs two tests on two cores: spinning OpenMP threads would starve each other.
 export OMP_WAIT_POLICY=passive
 strassen=$1 fake=$2 src=$3
@@ -12,9 +14,10 @@ mkdir -p "$work/data" && "$fake" "$work/data" 1200 64 || exit 1
 export OMP_NUM_THREADS=2
 args=(--config "$src/configs/cifar10/smoke.json" --set data.dir="$work/data" --set epochs=3 --no-progress)
 
-full=$("$strassen" train "${args[@]}" --out "$work/full" 2>/dev/null) || { echo "FAIL: uninterrupted run failed"; exit 1; }
+full=$("$strassen" train "${args[@]}" --out "$work/full" 2>"$work/full.err") ||
+  { cat "$work/full.err"; echo "FAIL: uninterrupted run failed"; exit 1; }
 
-"$strassen" train "${args[@]}" --out "$work/killed" >/dev/null 2>&1 &
+"$strassen" train "${args[@]}" --out "$work/killed" >/dev/null 2>"$work/killed.err" &
 pid=$!
 # Kill once epoch 2 has logged a step: epoch 1's checkpoint exists and epoch 2 is under way.
 for _ in $(seq 1 3000); do
@@ -28,7 +31,8 @@ if ! grep -q '"type": "step", "epoch": 2' "$work/killed/metrics.jsonl" || grep -
   cat "$work/killed/metrics.jsonl"
   exit 1
 fi
-resumed=$("$strassen" train "${args[@]}" --out "$work/killed" --resume 2>/dev/null) || { echo "FAIL: resume failed"; exit 1; }
+resumed=$("$strassen" train "${args[@]}" --out "$work/killed" --resume 2>"$work/resumed.err") ||
+  { cat "$work/resumed.err"; echo "FAIL: resume failed"; exit 1; }
 
 sum_full=$(grep -o 'checksum 0x[0-9a-f]*' <<<"$full")
 sum_resumed=$(grep -o 'checksum 0x[0-9a-f]*' <<<"$resumed")
@@ -40,11 +44,13 @@ epochs=$(grep -c '"type": "epoch"' "$work/killed/metrics.jsonl")
 if [ "$epochs" -ne 3 ]; then echo "FAIL: $epochs epoch lines in the resumed log"; exit 1; fi
 # strassen eval on the final checkpoint reproduces the last epoch's test accuracy.
 eval_line=$("$strassen" eval --config "$src/configs/cifar10/smoke.json" --set data.dir="$work/data" \
-  --checkpoint "$work/full/last.ckpt" --json "$work/eval.json" 2>/dev/null) || { echo "FAIL: eval failed"; exit 1; }
+  --checkpoint "$work/full/last.ckpt" --json "$work/eval.json" 2>"$work/eval.err") ||
+  { cat "$work/eval.err"; echo "FAIL: eval failed"; exit 1; }
 eval_top1=$(grep -o '"top1": [0-9.e-]*' <<<"$eval_line" | cut -d' ' -f2)
 train_top1=$(grep '"type": "epoch", "epoch": 3' "$work/full/metrics.jsonl" | grep -o '"test_top1": [0-9.e-]*' | cut -d' ' -f2)
 echo "eval top-1 $eval_top1, training log top-1 $train_top1"
 if [ -z "$eval_top1" ] || [ "$eval_top1" != "$train_top1" ] || ! cmp -s <(echo "$eval_line") "$work/eval.json"; then
   echo "FAIL: eval does not reproduce the logged accuracy"; exit 1
 fi
+sanitizer_check "$work"/*.err || exit 1
 echo "2 passed, 0 failed"
