@@ -1,9 +1,16 @@
 // Gradient checks (double build) for the character-aware language model: the conv_max_over_time
-// op. Random inputs keep the max over time away from ties (a tie within eps of a perturbation has
-// probability ~1e-6).
+// op and every new layer w.r.t. its input and parameters (Embedding with padding, CharConvBank,
+// Highway, Lstm with dropout).
+// Dropout is checked in training mode: each evaluation re-seeds the generator, so the finite
+// differences see the same masks as the analytic pass. Random inputs keep the max over time and
+// the ReLUs away from ties and kinks (a tie within eps of a perturbation has probability ~1e-6).
 #include <vector>
 
 #include "core/ops/temporal_conv.h"
+#include "layers/char_conv_bank.h"
+#include "layers/embedding.h"
+#include "layers/highway.h"
+#include "layers/lstm.h"
 #include "tests/gradcheck.h"
 
 using namespace st;
@@ -21,4 +28,46 @@ TEST_CASE("gradcheck conv_max_over_time w.r.t. x, weight and bias", "[grad][char
     check_gradients(SingleFn([](const std::vector<Tensor>& v) { return conv_max_over_time(v[0], v[1], Tensor()); }),
                     {in[0], in[1]});
   }
+}
+
+TEST_CASE("gradcheck Embedding with a padding index w.r.t. its weight", "[grad][charlm]") {
+  Generator gen(4);
+  auto e = std::make_shared<Embedding>(EmbeddingOptions{6, 3, 0}, gen);
+  const std::vector<int64_t> ids{0, 3, 5, 3, 0, 1, 2, 0};
+  check_gradients_with_params([e, ids](const std::vector<Tensor>&) { return std::vector<Tensor>{e->forward(ids, {2, 4})}; },
+                              {}, e->parameters());
+}
+
+TEST_CASE("gradcheck CharConvBank w.r.t. its input and every parameter", "[grad][charlm]") {
+  Generator gen(5);
+  auto bank = std::make_shared<CharConvBank>(CharConvBankOptions{3, {1, 2, 4}, {2, 3, 2}}, gen);
+  check_gradients_with_params(
+      [bank](const std::vector<Tensor>& v) { return std::vector<Tensor>{(*bank)(v[0])}; },
+      {random_tensor({4, 6, 3}, 6)}, bank->parameters());
+}
+
+TEST_CASE("gradcheck Highway w.r.t. its input and every parameter", "[grad][charlm]") {
+  Generator gen(7);
+  auto h = std::make_shared<Highway>(HighwayOptions{5}, gen);
+  // A gate bias near 0 gives both the transform and the carry path weight in the check.
+  h->gate().bias()->copy_(random_tensor({5}, 8, -0.5, 0.5));
+  check_gradients_with_params([h](const std::vector<Tensor>& v) { return std::vector<Tensor>{(*h)(v[0])}; },
+                              {random_tensor({3, 2, 5}, 9)}, h->parameters());
+}
+
+TEST_CASE("gradcheck Lstm (2 layers, dropout in training) w.r.t. input, state and every parameter", "[grad][charlm]") {
+  Generator gen(10);
+  auto drop = std::make_shared<Generator>(11);
+  auto m = std::make_shared<Lstm>(LstmOptions{3, 4, 2, 0.3}, gen, *drop);
+  std::vector<Tensor> in{random_tensor({3, 2, 3}, 12)};
+  for (int i = 0; i < 4; ++i) in.push_back(random_tensor({2, 4}, 13 + i));
+  check_gradients_with_params(
+      [m, drop](const std::vector<Tensor>& v) {
+        drop->set_seed(11);
+        std::vector<Tensor> state(v.begin() + 1, v.end());
+        std::vector<Tensor> out{m->forward(v[0], state)};
+        out.insert(out.end(), state.begin(), state.end());
+        return out;
+      },
+      in, m->parameters());
 }
