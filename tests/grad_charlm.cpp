@@ -1,6 +1,6 @@
 // Gradient checks (double build) for the character-aware language model: the conv_max_over_time
-// op and every new layer w.r.t. its input and parameters (Embedding with padding, CharConvBank,
-// Highway, Lstm with dropout).
+// op, every new layer w.r.t. its input and parameters (Embedding with padding, CharConvBank,
+// Highway, Lstm with dropout), and a tiny CharLm w.r.t. its initial state and every parameter.
 // Dropout is checked in training mode: each evaluation re-seeds the generator, so the finite
 // differences see the same masks as the analytic pass. Random inputs keep the max over time and
 // the ReLUs away from ties and kinks (a tie within eps of a perturbation has probability ~1e-6).
@@ -11,6 +11,7 @@
 #include "layers/embedding.h"
 #include "layers/highway.h"
 #include "layers/lstm.h"
+#include "models/char_lm.h"
 #include "tests/gradcheck.h"
 
 using namespace st;
@@ -70,4 +71,43 @@ TEST_CASE("gradcheck Lstm (2 layers, dropout in training) w.r.t. input, state an
         return out;
       },
       in, m->parameters());
+}
+
+TEST_CASE("gradcheck a tiny CharLm w.r.t. its initial state and every parameter", "[grad][charlm]") {
+  // V 7 words of L 6 characters from C 8 (0 = padding), 2 streams × 3 steps.
+  Spellings s{7, 6, 8, 0, {}};
+  Generator spell(14);
+  for (int64_t w = 0; w < 7; ++w) {
+    const int64_t n = 1 + spell.randint(4);
+    std::vector<int64_t> row(6, 0);
+    row[0] = 1;
+    for (int64_t i = 1; i <= n; ++i) row[i] = 3 + spell.randint(5);
+    row[n + 1] = 2;
+    s.ids.insert(s.ids.end(), row.begin(), row.end());
+  }
+  CharLmOptions o;
+  o.char_embedding = 3;
+  o.widths = {1, 2, 3};
+  o.filters = {2, 2, 3};
+  o.highway_layers = 1;
+  o.hidden = 4;
+  o.layers = 2;
+  o.dropout = 0.25;
+  o.init_range = 0.5;  // livelier than ±0.05, so that every path carries gradient
+  Generator gen(15);
+  auto m = std::make_shared<CharLm>(o, s, gen);
+  const std::vector<int64_t> tokens{0, 3, 6, 3, 5, 1};
+  std::vector<Tensor> in;
+  for (int i = 0; i < 4; ++i) in.push_back(random_tensor({2, 4}, 16 + i));
+  GradcheckOptions g;
+  g.max_elements = 64;  // per tensor: the decoder and highway weights are sampled
+  check_gradients_with_params(
+      [m, tokens](const std::vector<Tensor>& v) {
+        m->dropout_generator().set_seed(3);
+        std::vector<Tensor> state = v;
+        std::vector<Tensor> out{m->forward(tokens, 2, 3, state)};
+        out.insert(out.end(), state.begin(), state.end());
+        return out;
+      },
+      in, m->parameters(), g);
 }
