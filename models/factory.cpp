@@ -32,4 +32,23 @@ std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, cons
   ST_THROW("build_model: unknown model '" << opt.name << "' (known: " << list << ")");
 }
 
+const std::vector<std::string>& known_sequence_models() {
+  static const std::vector<std::string> names{"char_lm", "word_lm"};
+  return names;
+}
+
+std::shared_ptr<SequenceModel> build_sequence_model(const SequenceModelOptions& opt, const Spellings& spellings,
+                                                    Generator& gen) {
+  if (opt.name == "char_lm") return std::make_shared<CharLm>(opt.char_lm, spellings, gen);
+  if (opt.name == "word_lm") {
+    ST_CHECK(spellings.words == 0 || spellings.words == opt.word_lm.vocabulary,
+             "build_sequence_model: word_lm has vocabulary " << opt.word_lm.vocabulary << " but the data has "
+                                                             << spellings.words << " words");
+    return std::make_shared<WordLstmLm>(opt.word_lm, gen);
+  }
+  std::string list;
+  for (const std::string& n : known_sequence_models()) list += (list.empty() ? "" : ", ") + n;
+  ST_THROW("build_sequence_model: unknown model '" << opt.name << "' (known: " << list << ")");
+}
+
 }  // namespace st

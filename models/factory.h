@@ -1,18 +1,21 @@
 #pragma once
-// build_model: a model from its options, by name. The options are plain structs; the config
-// layer binds them to JSON.
+// build_model: a model from its options, by name; build_sequence_model: the same for language
+// models (SequenceModel). The options are plain structs; the config layer binds them to JSON.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/rng.h"
 #include "layers/layer.h"
+#include "layers/sequence_model.h"
+#include "models/char_lm.h"
 #include "models/conv_factory.h"
 #include "models/resnet_cifar.h"
 #include "models/resnet_imagenet.h"
 #include "models/strassen_conv.h"
 #include "models/ternary_conv.h"
 #include "models/vgg7.h"
+#include "models/word_lm.h"
 
 namespace st {
 
@@ -35,5 +38,22 @@ const std::vector<std::string>& known_models();
 // out-patch applies to the shortcuts too and the classifier may be a StrassenLinear, see
 // models/strassen_conv.h). Parameter count: Module::num_parameters().
 std::shared_ptr<Layer> build_model(const ModelOptions& opt, Generator& gen, const ConvFactory& conv = {});
+
+struct SequenceModelOptions {
+  std::string name;      // "char_lm" | "word_lm"
+  CharLmOptions char_lm;  // default: "large"
+  WordLmOptions word_lm;
+};
+
+// The names build_sequence_model accepts.
+const std::vector<std::string>& known_sequence_models();
+
+// Builds the named language model with parameters drawn from `gen`; only the options block of
+// that model is read. "char_lm" spells its words with `spellings` (its vocabulary is the table's
+// words); "word_lm" does not read the table, but when the table has words their number must be
+// word_lm.vocabulary. Throws st::Error naming an unknown model and listing the known ones, a
+// vocabulary mismatch, and the model's own errors for invalid options or spellings.
+std::shared_ptr<SequenceModel> build_sequence_model(const SequenceModelOptions& opt, const Spellings& spellings,
+                                                    Generator& gen);
 
 }  // namespace st
