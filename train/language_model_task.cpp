@@ -5,6 +5,7 @@
 #include "core/autograd.h"
 #include "core/error.h"
 #include "core/ops/loss.h"
+#include "data/sampler.h"
 #include "train/distill.h"
 
 namespace st {
@@ -23,14 +24,6 @@ void detach_all(std::vector<Tensor>& state) {
 void add_metrics(const Batch& b, double mean_loss, MetricSums* sums) {
   sums->count += b.size();
   sums->loss_sum += mean_loss * static_cast<double>(b.size());
-}
-
-// SplitMix64 finaliser: the dropout stream of (seed, epoch, batch).
-uint64_t mix(uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 }  // namespace
@@ -61,7 +54,8 @@ Tensor LanguageModelTask::teacher_logits(const Batch& b) {
 
 Tensor LanguageModelTask::training_loss(const Batch& b, uint64_t seed, MetricSums* sums) {
   require_tokens(b);
-  model_->dropout_generator().set_seed(mix(mix(mix(seed) ^ static_cast<uint64_t>(b.epoch)) ^ static_cast<uint64_t>(b.index)));
+  // The dropout stream of (seed, epoch, batch), derived as the loader derives its epoch streams.
+  model_->dropout_generator().set_seed(derive_epoch_seed(seed, b.epoch, static_cast<uint64_t>(b.index)));
   Tensor logits = model_->forward(b.tokens, b.rows, b.steps, state_);
   detach_all(state_);
   Tensor loss = cross_entropy(logits, b.targets);

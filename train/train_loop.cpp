@@ -154,7 +154,7 @@ struct PhaseRun {
     plateau.set_state(r.plateau_has_best, r.plateau_best, r.plateau_bad);
   }
 
-  TrainState state(const ExperimentConfig& c, size_t index, const std::string& mode) const {
+  TrainState state(const ExperimentConfig& c, size_t index, const std::string& mode) {
     TrainState s;
     s.phase = static_cast<int64_t>(index);
     s.phase_name = c.phases[index].name;
@@ -167,7 +167,7 @@ struct PhaseRun {
     s.seed = c.seed;
     s.threads = omp_get_max_threads();
     for (size_t i = 0; i < param_names.size(); ++i)
-      s.momentum.emplace_back(param_names[i], const_cast<Sgd&>(sgd).momentum_buffers()[i]);
+      s.momentum.emplace_back(param_names[i], sgd.momentum_buffers()[i]);
     return s;
   }
 };
